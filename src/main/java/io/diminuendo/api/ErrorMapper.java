@@ -1,0 +1,35 @@
+package io.diminuendo.api;
+
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.Json;
+import io.diminuendo.protocol.ProtocolException;
+
+/** Maps every failure of a REST call to its HTTP status and a {@code {code, message}} body. */
+public class ErrorMapper {
+    private static final Logger LOG = Logger.getLogger(ErrorMapper.class);
+
+    private final GatewayMetrics metrics;
+
+    public ErrorMapper(GatewayMetrics metrics) {
+        this.metrics = metrics;
+    }
+
+    @ServerExceptionMapper({ ProtocolException.class, java.util.concurrent.CompletionException.class,
+            io.diminuendo.store.EventStore.Overloaded.class, io.diminuendo.store.EventStore.StoreFailure.class })
+    public Response map(Exception failure) {
+        ProtocolException p = ProtocolException.from(failure);
+        if (p.code() == ErrorCode.INTERNAL) {
+            LOG.error("request failed", failure);
+        }
+        metrics.error(p.code());
+        return Response.status(p.code().httpStatus()).type(MediaType.APPLICATION_JSON)
+                .entity(Json.obj().str("code", p.code().wire()).str("message", p.getMessage()).end()).build();
+    }
+}

@@ -1,0 +1,173 @@
+package io.diminuendo.api;
+
+import java.util.concurrent.CompletionStage;
+
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.PATCH;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import io.diminuendo.auth.Authenticator;
+import io.diminuendo.auth.Identity;
+import io.diminuendo.auth.InvalidTokenException;
+import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.protocol.ClientRequest;
+import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.FrameDecoder;
+import io.diminuendo.protocol.Json;
+import io.diminuendo.protocol.ProtocolException;
+import io.diminuendo.protocol.ServerFrames;
+import io.diminuendo.session.SessionRegistry;
+import io.diminuendo.session.SessionState;
+import io.diminuendo.stream.ReplayService;
+import io.smallrye.common.annotation.NonBlocking;
+
+/**
+ * The REST API (PROTOCOL.md §2): the same registry, rules and error codes as the WebSocket requests, with
+ * errors as {@code {code, message}} bodies. Changes emit the same tenant events.
+ */
+@Path("/api/sessions")
+@Produces(MediaType.APPLICATION_JSON)
+@NonBlocking
+public class SessionResource {
+    private final Authenticator authenticator;
+    private final SessionRegistry sessions;
+    private final ReplayService replay;
+    private final ObjectMapper mapper;
+    private final FrameDecoder decoder;
+
+    public SessionResource(Authenticator authenticator, SessionRegistry sessions, ReplayService replay,
+            ObjectMapper mapper, GatewayConfig config) {
+        this.authenticator = authenticator;
+        this.sessions = sessions;
+        this.replay = replay;
+        this.mapper = mapper;
+        GatewayConfig.Limits limits = config.limits();
+        this.decoder = new FrameDecoder(mapper,
+                new FrameDecoder.Limits(limits.maxPromptChars(), limits.maxTitleChars(), limits.maxMetadataChars()));
+    }
+
+    @POST
+    @Consumes(MediaType.WILDCARD)
+    public CompletionStage<Response> create(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth, String body) {
+        Identity who = identity(auth);
+        ClientRequest.CreateSession r = (ClientRequest.CreateSession) decodeBody(body, "create_session");
+        return sessions.create(who, r.title(), r.metadataJson())
+                .thenApply(json -> Response.status(Response.Status.CREATED).entity(json).build());
+    }
+
+    @GET
+    public Response list(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth, @QueryParam("limit") String limit,
+            @QueryParam("cursor") String cursor, @QueryParam("status") String status) {
+        Identity who = identity(auth);
+        ObjectNode frame = mapper.createObjectNode().put("type", "list_sessions");
+        putNumber(frame, "limit", limit);
+        frame.put("cursor", cursor).put("status", status);
+        ClientRequest.ListSessions r = (ClientRequest.ListSessions) decoder.decode(frame);
+        SessionRegistry.Page page = sessions.list(who, r.limit(), r.cursor(), r.status());
+        return ok(Json.obj().raw("items", ServerFrames.rawArray(page.items())).str("nextCursor", page.nextCursor()).end());
+    }
+
+    @GET
+    @Path("{id}")
+    public Response get(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth, @PathParam("id") String id) {
+        return ok(sessions.get(identity(auth), id).toJson());
+    }
+
+    @PATCH
+    @Path("{id}")
+    @Consumes(MediaType.WILDCARD)
+    public CompletionStage<Response> update(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
+            @PathParam("id") String id, String body) {
+        Identity who = identity(auth);
+        ClientRequest.UpdateSession r = (ClientRequest.UpdateSession) decodeBody(body, "update_session", id);
+        return sessions.updateTitle(who, id, r.title()).thenApply(SessionResource::ok);
+    }
+
+    @POST
+    @Path("{id}/archive")
+    public CompletionStage<Response> archive(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
+            @PathParam("id") String id) {
+        return sessions.archive(identity(auth), id).thenApply(SessionResource::ok);
+    }
+
+    @DELETE
+    @Path("{id}")
+    public CompletionStage<Response> delete(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
+            @PathParam("id") String id) {
+        return sessions.delete(identity(auth), id).thenApply(sid -> Response.noContent().build());
+    }
+
+    @GET
+    @Path("{id}/events")
+    public CompletionStage<Response> events(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
+            @PathParam("id") String id, @QueryParam("afterSeq") String afterSeq, @QueryParam("limit") String limit) {
+        Identity who = identity(auth);
+        ObjectNode frame = mapper.createObjectNode().put("type", "history").put("sessionId", id);
+        putNumber(frame, "afterSeq", afterSeq);
+        putNumber(frame, "limit", limit);
+        ClientRequest.History r = (ClientRequest.History) decoder.decode(frame);
+        SessionState s = sessions.get(who, id);
+        return replay.history(s.stream(), r.afterSeq(), r.limit()).thenApply(page -> ok(Json.obj()
+                .str("sessionId", id).raw("events", ServerFrames.rawArray(page.frames())).num("lastSeq", page.lastSeq())
+                .end()));
+    }
+
+    private Identity identity(String header) {
+        String token = Authenticator.bearer(header);
+        if (token == null) {
+            throw new ProtocolException(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>");
+        }
+        try {
+            return authenticator.authenticate(token);
+        } catch (InvalidTokenException e) {
+            throw new ProtocolException(ErrorCode.UNAUTHORIZED, "authentication failed: " + e.getMessage());
+        }
+    }
+
+    private ClientRequest decodeBody(String body, String type, String... sessionId) {
+        JsonNode node;
+        try {
+            node = body == null || body.isBlank() ? mapper.createObjectNode() : mapper.readTree(body);
+        } catch (Exception e) {
+            throw ProtocolException.badRequest("body is not valid JSON");
+        }
+        if (!node.isObject()) {
+            throw ProtocolException.badRequest("body must be a JSON object");
+        }
+        ObjectNode frame = ((ObjectNode) node).put("type", type);
+        if (sessionId.length > 0) {
+            frame.put("sessionId", sessionId[0]);
+        }
+        return decoder.decode(frame);
+    }
+
+    /** Query parameters become typed fields: integers when they parse, else strings the decoder rejects by name. */
+    private static void putNumber(ObjectNode frame, String name, String value) {
+        if (value == null) {
+            return;
+        }
+        try {
+            frame.put(name, Long.parseLong(value));
+        } catch (NumberFormatException e) {
+            frame.put(name, value);
+        }
+    }
+
+    private static Response ok(String json) {
+        return Response.ok(json, MediaType.APPLICATION_JSON).build();
+    }
+}

@@ -1,0 +1,77 @@
+package io.diminuendo.auth;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import io.diminuendo.config.GatewayConfig;
+
+/** Turns a bearer token (JWT or static API key) into an {@link Identity}. Thread-safe, no I/O per call. */
+@ApplicationScoped
+public class Authenticator {
+    private final JwtVerifier jwt;
+    private final Map<String, Identity> apiKeysByDigest;
+
+    public Authenticator(GatewayConfig config) {
+        GatewayConfig.Auth auth = config.auth();
+        byte[] secret = auth.jwtSecret().map(s -> s.getBytes(StandardCharsets.UTF_8)).orElse(null);
+        PublicKey publicKey = auth.jwtPublicKeyLocation().map(Authenticator::readKey).orElse(null);
+        this.jwt = secret == null && publicKey == null ? null
+                : new JwtVerifier(secret, publicKey, auth.leeway().toSeconds(), Clock.systemUTC());
+        this.apiKeysByDigest = new HashMap<>();
+        auth.apiKeys().forEach((name, k) -> apiKeysByDigest.put(digest(k.key()),
+                Identity.of(k.userId(), k.tenantId(), k.scopes(), Long.MAX_VALUE)));
+    }
+
+    private static PublicKey readKey(String location) {
+        try {
+            return PublicKeys.fromPem(Files.readString(Path.of(location)));
+        } catch (IOException e) {
+            throw new IllegalStateException("diminuendo.auth.jwt-public-key-location: cannot read " + location, e);
+        }
+    }
+
+    /** Returns the identity for {@code token}; throws with a reason the client may see (never the token). */
+    public Identity authenticate(String token) throws InvalidTokenException {
+        if (token == null || token.isBlank()) {
+            throw new InvalidTokenException("missing token");
+        }
+        Identity key = apiKeysByDigest.get(digest(token));
+        if (key != null) {
+            return key;
+        }
+        if (jwt == null || !JwtVerifier.looksLikeJwt(token)) {
+            throw new InvalidTokenException("unknown API key or malformed token");
+        }
+        TokenClaims claims = jwt.verify(token);
+        long exp = claims.expiresAtEpochSeconds() == null ? Long.MAX_VALUE : claims.expiresAtEpochSeconds() * 1000;
+        return Identity.of(claims.subject(), claims.tenantId(), claims.scope(), exp);
+    }
+
+    /** Extracts the token from an {@code Authorization: Bearer …} header value, or null. */
+    public static String bearer(String header) {
+        if (header == null || header.length() < 8 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return null;
+        }
+        return header.substring(7).trim();
+    }
+
+    private static String digest(String key) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(sha.digest(key.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,324 @@
+package io.diminuendo.auth;
+
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.security.AlgorithmParameters;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.PublicKey;
+import java.security.Signature;
+import java.security.SignatureException;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.ECParameterSpec;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * Verifies compact JWS tokens signed with HS256, RS256 or ES256 and reads their claims.
+ *
+ * <p>Only the algorithms backed by a configured key are accepted: HS256 needs the HMAC secret, RS256 an RSA
+ * public key and ES256 an EC P-256 public key. {@code sub} and {@code tid} are required; {@code exp} and
+ * {@code nbf} are enforced when present, with the configured leeway. Issuer and audience are not checked.
+ * Instances are immutable and thread-safe.
+ */
+public final class JwtVerifier {
+
+    static final int MAX_TOKEN_CHARS = 16 * 1024;
+
+    private static final ObjectMapper MAPPER = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
+    private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]*");
+    private static final Pattern PRINTABLE_ALG = Pattern.compile("[A-Za-z0-9+_-]{1,32}");
+    private static final ECParameterSpec P256 = p256();
+
+    private final SecretKeySpec hmacKey;
+    private final RSAPublicKey rsaKey;
+    private final ECPublicKey ecKey;
+    private final long leewaySeconds;
+    private final Clock clock;
+
+    /**
+     * @param hmacSecret    secret for HS256, or {@code null} to refuse HS256
+     * @param publicKey     RSA key (enables RS256) or EC P-256 key (enables ES256), or {@code null}
+     * @param leewaySeconds clock skew tolerated for {@code exp} and {@code nbf}, at least 0
+     * @param clock         source of the current time
+     * @throws IllegalArgumentException if no key is given, the key type is unsupported or the leeway is negative
+     */
+    public JwtVerifier(byte[] hmacSecret, PublicKey publicKey, long leewaySeconds, Clock clock) {
+        if (hmacSecret == null && publicKey == null) {
+            throw new IllegalArgumentException("no verification key configured: need an HMAC secret or a public key");
+        }
+        if (hmacSecret != null && hmacSecret.length == 0) {
+            throw new IllegalArgumentException("HMAC secret must not be empty");
+        }
+        if (leewaySeconds < 0) {
+            throw new IllegalArgumentException("leeway must not be negative: " + leewaySeconds);
+        }
+        this.hmacKey = hmacSecret == null ? null : new SecretKeySpec(hmacSecret.clone(), "HmacSHA256");
+        if (publicKey == null || publicKey instanceof RSAPublicKey) {
+            this.rsaKey = (RSAPublicKey) publicKey;
+            this.ecKey = null;
+        } else if (publicKey instanceof ECPublicKey ec) {
+            if (!isP256(ec.getParams())) {
+                throw new IllegalArgumentException("EC public key must be on curve P-256 (ES256)");
+            }
+            this.rsaKey = null;
+            this.ecKey = ec;
+        } else {
+            throw new IllegalArgumentException(
+                    "unsupported public key type " + publicKey.getAlgorithm() + ": need RSA or EC P-256");
+        }
+        this.leewaySeconds = leewaySeconds;
+        this.clock = Objects.requireNonNull(clock, "clock");
+    }
+
+    /**
+     * Returns whether {@code token} has the shape of a compact JWT: three non-empty parts separated by dots.
+     * Says nothing about validity; use it to tell JWTs from opaque API keys.
+     */
+    public static boolean looksLikeJwt(String token) {
+        if (token == null) {
+            return false;
+        }
+        int first = token.indexOf('.');
+        int second = first < 0 ? -1 : token.indexOf('.', first + 1);
+        return first > 0
+                && second > first + 1
+                && second < token.length() - 1
+                && token.indexOf('.', second + 1) < 0;
+    }
+
+    /**
+     * Verifies the signature and time claims of {@code compactJwt} and returns its claims.
+     *
+     * @throws InvalidTokenException if the token is malformed, badly signed, expired or lacks a required claim
+     */
+    public TokenClaims verify(String compactJwt) throws InvalidTokenException {
+        if (compactJwt == null || compactJwt.isEmpty()) {
+            throw new InvalidTokenException("token is empty");
+        }
+        if (compactJwt.length() > MAX_TOKEN_CHARS) {
+            throw new InvalidTokenException("token is longer than " + MAX_TOKEN_CHARS + " characters");
+        }
+        int first = compactJwt.indexOf('.');
+        int second = first < 0 ? -1 : compactJwt.indexOf('.', first + 1);
+        if (second < 0 || compactJwt.indexOf('.', second + 1) >= 0) {
+            throw new InvalidTokenException("token is not a compact JWS: expected header.payload.signature");
+        }
+        JsonNode header = parseObject(decode(compactJwt.substring(0, first), "header"), "header");
+        String alg = algorithm(header);
+        byte[] signature = decode(compactJwt.substring(second + 1), "signature");
+        byte[] signingInput = compactJwt.substring(0, second).getBytes(StandardCharsets.US_ASCII);
+        verifySignature(alg, signingInput, signature);
+        JsonNode payload = parseObject(decode(compactJwt.substring(first + 1, second), "payload"), "payload");
+        return claims(payload);
+    }
+
+    private static String algorithm(JsonNode header) throws InvalidTokenException {
+        JsonNode alg = header.get("alg");
+        if (alg == null || !alg.isTextual()) {
+            throw new InvalidTokenException("token header missing alg");
+        }
+        if (header.has("crit")) {
+            throw new InvalidTokenException("token header has unsupported crit parameters");
+        }
+        return alg.textValue();
+    }
+
+    private void verifySignature(String alg, byte[] signingInput, byte[] signature) throws InvalidTokenException {
+        switch (alg) {
+            case "HS256" -> {
+                if (hmacKey == null) {
+                    throw new InvalidTokenException("alg HS256 not accepted: no HMAC secret configured");
+                }
+                requireSignature(signature);
+                if (!MessageDigest.isEqual(hmac(signingInput), signature)) {
+                    throw new InvalidTokenException("signature does not verify");
+                }
+            }
+            case "RS256" -> {
+                if (rsaKey == null) {
+                    throw new InvalidTokenException("alg RS256 not accepted: no RSA public key configured");
+                }
+                requireSignature(signature);
+                verifyWithPublicKey("SHA256withRSA", rsaKey, signingInput, signature);
+            }
+            case "ES256" -> {
+                if (ecKey == null) {
+                    throw new InvalidTokenException("alg ES256 not accepted: no EC P-256 public key configured");
+                }
+                if (signature.length != 64) {
+                    throw new InvalidTokenException("ES256 signature must be 64 bytes (r||s), got " + signature.length);
+                }
+                verifyWithPublicKey("SHA256withECDSAinP1363Format", ecKey, signingInput, signature);
+            }
+            case "none" -> throw new InvalidTokenException("alg none not accepted: tokens must be signed");
+            default -> throw new InvalidTokenException(PRINTABLE_ALG.matcher(alg).matches()
+                    ? "unsupported alg " + alg
+                    : "unsupported alg");
+        }
+    }
+
+    private static void requireSignature(byte[] signature) throws InvalidTokenException {
+        if (signature.length == 0) {
+            throw new InvalidTokenException("token signature is missing");
+        }
+    }
+
+    private byte[] hmac(byte[] signingInput) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(hmacKey);
+            return mac.doFinal(signingInput);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+    }
+
+    private static void verifyWithPublicKey(String jcaAlgorithm, PublicKey key, byte[] signingInput, byte[] signature)
+            throws InvalidTokenException {
+        boolean valid;
+        try {
+            Signature verifier = Signature.getInstance(jcaAlgorithm);
+            verifier.initVerify(key);
+            verifier.update(signingInput);
+            valid = verifier.verify(signature);
+        } catch (SignatureException e) {
+            valid = false;
+        } catch (InvalidKeyException e) {
+            throw new IllegalStateException("configured public key cannot verify " + jcaAlgorithm, e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(jcaAlgorithm + " unavailable", e);
+        }
+        if (!valid) {
+            throw new InvalidTokenException("signature does not verify");
+        }
+    }
+
+    private TokenClaims claims(JsonNode payload) throws InvalidTokenException {
+        String subject = requiredString(payload, "sub");
+        String tenantId = requiredString(payload, "tid");
+        String scope = optionalString(payload, "scope");
+        Long expiresAt = optionalNumericDate(payload, "exp", false);
+        Long notBefore = optionalNumericDate(payload, "nbf", true);
+        long now = clock.instant().getEpochSecond();
+        if (expiresAt != null && now > saturatedAdd(expiresAt, leewaySeconds)) {
+            throw new InvalidTokenException("token expired");
+        }
+        if (notBefore != null && now < saturatedAdd(notBefore, -leewaySeconds)) {
+            throw new InvalidTokenException("token not yet valid");
+        }
+        return new TokenClaims(subject, tenantId, scope, expiresAt);
+    }
+
+    private static String requiredString(JsonNode payload, String name) throws InvalidTokenException {
+        JsonNode node = payload.get(name);
+        if (node == null || node.isNull()) {
+            throw new InvalidTokenException("token missing claim " + name);
+        }
+        if (!node.isTextual() || node.textValue().isEmpty()) {
+            throw new InvalidTokenException("token claim " + name + " must be a non-empty string");
+        }
+        return node.textValue();
+    }
+
+    private static String optionalString(JsonNode payload, String name) throws InvalidTokenException {
+        JsonNode node = payload.get(name);
+        if (node == null) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw new InvalidTokenException("token claim " + name + " must be a string");
+        }
+        return node.textValue();
+    }
+
+    private static Long optionalNumericDate(JsonNode payload, String name, boolean roundUp)
+            throws InvalidTokenException {
+        JsonNode node = payload.get(name);
+        if (node == null) {
+            return null;
+        }
+        if (!node.isNumber()) {
+            throw new InvalidTokenException("token claim " + name + " must be a number of seconds since the epoch");
+        }
+        if (node.isIntegralNumber()) {
+            if (!node.canConvertToLong()) {
+                throw new InvalidTokenException("token claim " + name + " is out of range");
+            }
+            return node.longValue();
+        }
+        double value = roundUp ? Math.ceil(node.doubleValue()) : Math.floor(node.doubleValue());
+        if (!Double.isFinite(value) || value < Long.MIN_VALUE || value >= Long.MAX_VALUE) {
+            throw new InvalidTokenException("token claim " + name + " is out of range");
+        }
+        return (long) value;
+    }
+
+    private static long saturatedAdd(long a, long b) {
+        long sum = a + b;
+        if (((a ^ sum) & (b ^ sum)) < 0) {
+            return a < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+        return sum;
+    }
+
+    private static byte[] decode(String part, String name) throws InvalidTokenException {
+        if (!BASE64URL.matcher(part).matches()) {
+            throw new InvalidTokenException("token " + name + " is not unpadded base64url");
+        }
+        try {
+            return Base64.getUrlDecoder().decode(part);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidTokenException("token " + name + " is not unpadded base64url");
+        }
+    }
+
+    private static JsonNode parseObject(byte[] json, String name) throws InvalidTokenException {
+        JsonNode node;
+        try {
+            node = MAPPER.readTree(json);
+        } catch (IOException e) {
+            throw new InvalidTokenException("token " + name + " is not valid JSON");
+        }
+        if (node == null || !node.isObject()) {
+            throw new InvalidTokenException("token " + name + " is not a JSON object");
+        }
+        return node;
+    }
+
+    private static boolean isP256(ECParameterSpec params) {
+        return params != null
+                && params.getCurve().equals(P256.getCurve())
+                && params.getGenerator().equals(P256.getGenerator())
+                && params.getOrder().equals(P256.getOrder())
+                && params.getCofactor() == P256.getCofactor();
+    }
+
+    private static ECParameterSpec p256() {
+        try {
+            AlgorithmParameters parameters = AlgorithmParameters.getInstance("EC");
+            parameters.init(new ECGenParameterSpec("secp256r1"));
+            return parameters.getParameterSpec(ECParameterSpec.class);
+        } catch (GeneralSecurityException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

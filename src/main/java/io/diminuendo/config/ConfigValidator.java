@@ -1,0 +1,115 @@
+package io.diminuendo.config;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import io.diminuendo.auth.PublicKeys;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigUtils;
+
+/**
+ * Checks the configuration before anything else starts and refuses to start on a bad value, naming the
+ * property. In the prod profile it also refuses to run without key material or with the documented dev key.
+ */
+@ApplicationScoped
+public class ConfigValidator {
+    /** The documented development API key; never accepted in the prod profile. */
+    public static final String DEV_KEY = "diminuendo-dev-key";
+
+    private final GatewayConfig config;
+    private final int maxMessageSize;
+
+    public ConfigValidator(GatewayConfig config,
+            @ConfigProperty(name = "quarkus.websockets-next.server.max-message-size", defaultValue = "65536") int maxMessageSize) {
+        this.config = config;
+        this.maxMessageSize = maxMessageSize;
+    }
+
+    void validate(@Observes @Priority(1) StartupEvent event) {
+        List<String> problems = problems(ConfigUtils.getProfiles().contains("prod"));
+        if (!problems.isEmpty()) {
+            throw new IllegalStateException("invalid configuration:\n  - " + String.join("\n  - ", problems));
+        }
+    }
+
+    List<String> problems(boolean prod) {
+        List<String> out = new ArrayList<>();
+        GatewayConfig.Auth auth = config.auth();
+        auth.jwtSecret().ifPresent(secret -> {
+            if (secret.getBytes(StandardCharsets.UTF_8).length < 32) {
+                out.add("diminuendo.auth.jwt-secret must be at least 32 bytes for HS256");
+            }
+        });
+        auth.jwtPublicKeyLocation().ifPresent(location -> {
+            try {
+                PublicKeys.fromPem(Files.readString(Path.of(location)));
+            } catch (IOException | RuntimeException e) {
+                out.add("diminuendo.auth.jwt-public-key-location: cannot use " + location + ": " + e.getMessage());
+            }
+        });
+        for (Map.Entry<String, GatewayConfig.ApiKey> e : auth.apiKeys().entrySet()) {
+            String prefix = "diminuendo.auth.api-keys." + e.getKey() + ".";
+            GatewayConfig.ApiKey k = e.getValue();
+            if (k.key().length() < 8) {
+                out.add(prefix + "key must be at least 8 characters");
+            }
+            if (k.userId().isBlank()) {
+                out.add(prefix + "user-id must not be blank");
+            }
+            if (k.tenantId().isBlank()) {
+                out.add(prefix + "tenant-id must not be blank");
+            }
+            if (prod && DEV_KEY.equals(k.key())) {
+                out.add(prefix + "key is the documented development key; the prod profile refuses it");
+            }
+        }
+        if (prod && auth.jwtSecret().isEmpty() && auth.jwtPublicKeyLocation().isEmpty() && auth.apiKeys().isEmpty()) {
+            out.add("no key material: set diminuendo.auth.jwt-secret, diminuendo.auth.jwt-public-key-location"
+                    + " or diminuendo.auth.api-keys.<name>.key (the prod profile has no default credentials)");
+        }
+        positive(out, "diminuendo.auth.timeout", auth.timeout().toMillis());
+        GatewayConfig.Limits limits = config.limits();
+        positive(out, "diminuendo.limits.max-frame-bytes", limits.maxFrameBytes());
+        if (limits.maxFrameBytes() > maxMessageSize) {
+            out.add("diminuendo.limits.max-frame-bytes (" + limits.maxFrameBytes()
+                    + ") must not exceed quarkus.websockets-next.server.max-message-size (" + maxMessageSize + ")");
+        }
+        atLeast(out, "diminuendo.limits.outbound-queue", limits.outboundQueue(), 16);
+        positive(out, "diminuendo.limits.max-prompt-chars", limits.maxPromptChars());
+        positive(out, "diminuendo.limits.max-title-chars", limits.maxTitleChars());
+        positive(out, "diminuendo.limits.max-metadata-chars", limits.maxMetadataChars());
+        GatewayConfig.Writer writer = config.store().writer();
+        atLeast(out, "diminuendo.store.writer.queue-capacity", writer.queueCapacity(), 16);
+        positive(out, "diminuendo.store.writer.max-batch-rows", writer.maxBatchRows());
+        positive(out, "diminuendo.store.writer.stall-threshold", writer.stallThreshold().toMillis());
+        if (writer.maxBatchDelay().isNegative()) {
+            out.add("diminuendo.store.writer.max-batch-delay must not be negative");
+        }
+        if (config.store().path().isBlank()) {
+            out.add("diminuendo.store.path must name a file");
+        }
+        positive(out, "diminuendo.turns.timeout", config.turns().timeout().toMillis());
+        return out;
+    }
+
+    private static void positive(List<String> out, String name, long value) {
+        atLeast(out, name, value, 1);
+    }
+
+    private static void atLeast(List<String> out, String name, long value, long min) {
+        if (value < min) {
+            out.add(name + " must be at least " + min + " (was " + value + ")");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.diminuendo.config;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/** Every setting of the gateway, under the {@code diminuendo.} prefix. Validated at start-up by {@link ConfigValidator}. */
+@ConfigMapping(prefix = "diminuendo")
+public interface GatewayConfig {
+
+    /** Who may connect and how tokens are checked. */
+    Auth auth();
+
+    /** The embedded SQLite store and its single writer. */
+    Store store();
+
+    /** Per-frame and per-connection bounds. */
+    Limits limits();
+
+    /** Agent turns. */
+    Turns turns();
+
+    /** The built-in simulated agent. */
+    Simulator simulator();
+
+    interface Auth {
+        /** HMAC secret for HS256 JWTs (at least 32 bytes). Unset: HS256 tokens are refused. */
+        Optional<String> jwtSecret();
+
+        /** PEM file (X.509 public key, RSA or EC P-256) for RS256/ES256 JWTs. Unset: those are refused. */
+        Optional<String> jwtPublicKeyLocation();
+
+        /** Static API keys by name: {@code diminuendo.auth.api-keys.<name>.key|user-id|tenant-id|scopes}. */
+        Map<String, ApiKey> apiKeys();
+
+        /** How long a new connection may stay unauthenticated before it is closed with 4408. */
+        @WithDefault("10s")
+        Duration timeout();
+
+        /** Clock skew tolerated when checking a JWT's {@code exp} and {@code nbf}. */
+        @WithDefault("5s")
+        Duration leeway();
+    }
+
+    interface ApiKey {
+        /** The key itself, as the client presents it (header or {@code authenticate} frame). */
+        String key();
+
+        /** The user id this key authenticates as. */
+        String userId();
+
+        /** The tenant this key belongs to. */
+        String tenantId();
+
+        /** Space-separated scopes: {@code sessions:read}, {@code sessions:write}, {@code sessions:admin}. */
+        @WithDefault("sessions:read sessions:write")
+        String scopes();
+    }
+
+    interface Store {
+        /** The SQLite database file; its directory is created at start-up. */
+        @WithDefault("data/diminuendo.db")
+        String path();
+
+        /** The single writer that owns the only write connection. */
+        Writer writer();
+    }
+
+    interface Writer {
+        /** Maximum writes waiting for the writer. When full, requests get {@code unavailable} and streams pause. */
+        @WithDefault("65536")
+        int queueCapacity();
+
+        /** A batch is committed once it holds this many writes. */
+        @WithDefault("1024")
+        int maxBatchRows();
+
+        /** A batch is committed at the latest this long after its first write, even if more are queued. */
+        @WithDefault("5ms")
+        Duration maxBatchDelay();
+
+        /** SQLite {@code synchronous} pragma for the write connection: NORMAL (WAL default) or FULL. */
+        @WithDefault("NORMAL")
+        Synchronous synchronous();
+
+        /** Readiness reports the writer stalled when work has waited longer than this. */
+        @WithDefault("10s")
+        Duration stallThreshold();
+    }
+
+    enum Synchronous {
+        OFF, NORMAL, FULL
+    }
+
+    interface Limits {
+        /** Largest text frame a client may send, in bytes (after decompression); larger gets {@code too_large}. */
+        @WithDefault("262144")
+        int maxFrameBytes();
+
+        /** Frames a connection may have queued for sending before it is closed as a slow consumer (4009). */
+        @WithDefault("8192")
+        int outboundQueue();
+
+        /** Longest prompt ({@code send_message.text}) in characters. */
+        @WithDefault("100000")
+        int maxPromptChars();
+
+        /** Longest session title in characters. */
+        @WithDefault("200")
+        int maxTitleChars();
+
+        /** Largest session metadata object, in characters of JSON. */
+        @WithDefault("16384")
+        int maxMetadataChars();
+    }
+
+    interface Turns {
+        /** A turn still running after this long is ended with {@code turn_failed} code {@code timeout}. */
+        @WithDefault("10m")
+        Duration timeout();
+    }
+
+    interface Simulator {
+        /** Delay between the echo reply's text deltas (prompts without {@code /sim}). */
+        @WithDefault("2ms")
+        Duration echoDelay();
+    }
+}

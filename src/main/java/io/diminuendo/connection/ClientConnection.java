@@ -1,0 +1,144 @@
+package io.diminuendo.connection;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jboss.logging.Logger;
+
+import io.diminuendo.auth.Identity;
+import io.diminuendo.hub.Subscriber;
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.CloseCode;
+import io.diminuendo.stream.FrameSink;
+import io.diminuendo.stream.Subscription;
+import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.WebSocketConnection;
+
+/**
+ * One client connection: its identity once authenticated, its subscriptions, and its bounded outbound queue.
+ * {@code pending} counts frames handed to the socket whose write has not completed; when it would pass the
+ * capacity the client is not reading fast enough and is closed with 4009 (it resumes with {@code afterSeq}).
+ */
+public final class ClientConnection implements FrameSink {
+    private static final Logger LOG = Logger.getLogger(ClientConnection.class);
+
+    private final WebSocketConnection ws;
+    private final GatewayMetrics metrics;
+    private final int capacity;
+    private final AtomicInteger pending = new AtomicInteger();
+    private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
+    private final Object roomSignal = new Object();
+    private volatile int roomWaiters;
+    private final Subscriber tenantSubscriber = (frame, seq) -> send(frame);
+    private volatile Identity identity;
+    private volatile boolean closing;
+    long authTimer = -1;
+
+    ClientConnection(WebSocketConnection ws, GatewayMetrics metrics, int capacity) {
+        this.ws = ws;
+        this.metrics = metrics;
+        this.capacity = capacity;
+    }
+
+    public String id() {
+        return ws.id();
+    }
+
+    public Identity identity() {
+        return identity;
+    }
+
+    void identity(Identity identity) {
+        this.identity = identity;
+    }
+
+    /** Forwards the tenant topic's frames (tenant events) to this connection. */
+    Subscriber tenantSubscriber() {
+        return tenantSubscriber;
+    }
+
+    Map<String, Subscription> subscriptions() {
+        return subscriptions;
+    }
+
+    WebSocketConnection ws() {
+        return ws;
+    }
+
+    @Override
+    public boolean send(String frame) {
+        if (closing) {
+            return false;
+        }
+        if (pending.incrementAndGet() > capacity) {
+            pending.decrementAndGet();
+            overflow();
+            return false;
+        }
+        ws.sendText(frame).subscribe().with(ok -> written(), failure -> written());
+        return true;
+    }
+
+    private void written() {
+        int left = pending.decrementAndGet();
+        if (roomWaiters > 0 && left <= capacity / 2) {
+            synchronized (roomSignal) {
+                roomSignal.notifyAll();
+            }
+        }
+    }
+
+    @Override
+    public void overflow() {
+        if (!closing) {
+            metrics.slowConsumerCloses.increment();
+            LOG.debugf("connection %s closed as a slow consumer (%d frames pending)", id(), pending.get());
+            close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue overflow, resubscribe with afterSeq");
+        }
+    }
+
+    @Override
+    public int capacity() {
+        return capacity;
+    }
+
+    @Override
+    public boolean awaitRoom(long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        synchronized (roomSignal) {
+            roomWaiters++;
+            try {
+                while (!closing && pending.get() > capacity / 2) {
+                    long left = deadline - System.currentTimeMillis();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    roomSignal.wait(Math.min(left, 50));
+                }
+            } finally {
+                roomWaiters--;
+            }
+        }
+        return !closing;
+    }
+
+    /** Frames queued and not yet written. */
+    public int pending() {
+        return pending.get();
+    }
+
+    public boolean isClosing() {
+        return closing;
+    }
+
+    /** Sends nothing more and closes with {@code code}; idempotent. */
+    public void close(int code, String reason) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        ws.close(new CloseReason(code, reason)).subscribe().with(ok -> {
+        }, failure -> LOG.debugf("close of %s failed: %s", id(), failure.getMessage()));
+    }
+}

@@ -1,0 +1,317 @@
+package io.diminuendo.connection;
+
+import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.diminuendo.auth.Authenticator;
+import io.diminuendo.auth.Identity;
+import io.diminuendo.auth.InvalidTokenException;
+import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.hub.Hub;
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.ClientRequest;
+import io.diminuendo.protocol.CloseCode;
+import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.FrameDecoder;
+import io.diminuendo.protocol.ProtocolException;
+import io.diminuendo.protocol.ServerFrames;
+import io.diminuendo.session.SessionRegistry;
+import io.diminuendo.session.SessionState;
+import io.diminuendo.session.TurnService;
+import io.diminuendo.stream.ReplayService;
+import io.diminuendo.stream.Subscription;
+import io.quarkus.websockets.next.OnBinaryMessage;
+import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnTextMessage;
+import io.quarkus.websockets.next.WebSocket;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.smallrye.common.annotation.NonBlocking;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * The client endpoint {@code /ws} (PROTOCOL.md §1). A singleton shared by all connections: per-connection state
+ * lives in {@link ClientConnection}. Every callback runs on the connection's event loop and never blocks;
+ * store work completes asynchronously and replies are sent from its completion.
+ */
+@WebSocket(path = "/ws")
+public class GatewayEndpoint {
+    private static final Logger LOG = Logger.getLogger(GatewayEndpoint.class);
+
+    private final ConnectionRegistry connections;
+    private final Authenticator authenticator;
+    private final SessionRegistry sessions;
+    private final TurnService turns;
+    private final ReplayService replay;
+    private final Hub hub;
+    private final GatewayMetrics metrics;
+    private final Vertx vertx;
+    private final FrameDecoder decoder;
+    private final int maxFrameBytes;
+    private final int outboundCapacity;
+    private final long authTimeoutMs;
+
+    public GatewayEndpoint(ConnectionRegistry connections, Authenticator authenticator, SessionRegistry sessions,
+            TurnService turns, ReplayService replay, Hub hub, GatewayMetrics metrics, Vertx vertx,
+            GatewayConfig config, ObjectMapper mapper) {
+        this.connections = connections;
+        this.authenticator = authenticator;
+        this.sessions = sessions;
+        this.turns = turns;
+        this.replay = replay;
+        this.hub = hub;
+        this.metrics = metrics;
+        this.vertx = vertx;
+        GatewayConfig.Limits limits = config.limits();
+        this.decoder = new FrameDecoder(mapper,
+                new FrameDecoder.Limits(limits.maxPromptChars(), limits.maxTitleChars(), limits.maxMetadataChars()));
+        this.maxFrameBytes = limits.maxFrameBytes();
+        this.outboundCapacity = limits.outboundQueue();
+        this.authTimeoutMs = config.auth().timeout().toMillis();
+    }
+
+    @OnOpen
+    @NonBlocking
+    public void onOpen(WebSocketConnection ws) {
+        ClientConnection c = new ClientConnection(ws, metrics, outboundCapacity);
+        connections.add(c);
+        if (connections.isShuttingDown()) {
+            c.close(CloseCode.GOING_AWAY, "server shutting down");
+            return;
+        }
+        String header = ws.handshakeRequest().header("Authorization");
+        if (header != null) {
+            authenticate(c, null, Authenticator.bearer(header));
+            return;
+        }
+        c.authTimer = vertx.setTimer(authTimeoutMs, id -> {
+            if (c.identity() == null) {
+                c.close(CloseCode.AUTH_TIMEOUT, "authentication timeout");
+            }
+        });
+    }
+
+    @OnClose
+    @NonBlocking
+    public void onClose(WebSocketConnection ws) {
+        ClientConnection c = connections.remove(ws.id());
+        if (c == null) {
+            return;
+        }
+        if (c.authTimer >= 0) {
+            vertx.cancelTimer(c.authTimer);
+        }
+        Identity who = c.identity();
+        if (who != null) {
+            hub.unsubscribe(Hub.tenantTopic(who.tenantId()), c.tenantSubscriber());
+        }
+        for (Subscription sub : c.subscriptions().values()) {
+            detach(sub);
+        }
+        c.subscriptions().clear();
+    }
+
+    @OnBinaryMessage
+    @NonBlocking
+    public void onBinary(WebSocketConnection ws, Buffer data) {
+        ClientConnection c = connections.get(ws.id());
+        if (c == null || c.isClosing()) {
+            return;
+        }
+        if (c.identity() == null) {
+            refuseUnauthenticated(c, null);
+            return;
+        }
+        error(c, null, ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames");
+    }
+
+    @OnTextMessage
+    @NonBlocking
+    public void onText(WebSocketConnection ws, String text) {
+        ClientConnection c = connections.get(ws.id());
+        if (c == null || c.isClosing()) {
+            return;
+        }
+        if (exceedsLimit(text)) {
+            error(c, null, ErrorCode.TOO_LARGE, "frame exceeds " + maxFrameBytes + " bytes");
+            return;
+        }
+        ClientRequest request;
+        try {
+            request = decoder.decode(text);
+        } catch (FrameDecoder.DecodeException e) {
+            if (c.identity() == null) {
+                refuseUnauthenticated(c, e.id());
+            } else {
+                error(c, e.id(), e.code(), e.getMessage());
+            }
+            return;
+        }
+        if (request instanceof ClientRequest.Authenticate a) {
+            authenticate(c, a.id(), a.token());
+            return;
+        }
+        Identity who = c.identity();
+        if (who == null) {
+            refuseUnauthenticated(c, request.id());
+            return;
+        }
+        if (who.expiresAt() < System.currentTimeMillis()) {
+            error(c, request.id(), ErrorCode.UNAUTHORIZED, "token expired; authenticate again");
+            c.close(CloseCode.UNAUTHORIZED, "token expired");
+            return;
+        }
+        try {
+            dispatch(c, who, request);
+        } catch (RuntimeException e) {
+            fail(c, request.id(), e);
+        }
+    }
+
+    private boolean exceedsLimit(String text) {
+        int chars = text.length();
+        if (chars > maxFrameBytes) {
+            return true;
+        }
+        if ((long) chars * 3 <= maxFrameBytes) {
+            return false;
+        }
+        long bytes = 0;
+        for (int i = 0; i < chars; i++) {
+            char ch = text.charAt(i);
+            if (ch < 0x80) {
+                bytes++;
+            } else if (ch < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(ch)) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes > maxFrameBytes;
+    }
+
+    private void authenticate(ClientConnection c, String requestId, String token) {
+        Identity who;
+        try {
+            who = authenticator.authenticate(token);
+        } catch (InvalidTokenException e) {
+            error(c, requestId, ErrorCode.UNAUTHORIZED, "authentication failed: " + e.getMessage());
+            c.close(CloseCode.UNAUTHORIZED, "unauthorized");
+            return;
+        }
+        Identity previous = c.identity();
+        if (previous != null && (!previous.userId().equals(who.userId()) || !previous.tenantId().equals(who.tenantId()))) {
+            error(c, requestId, ErrorCode.FORBIDDEN, "re-authentication must keep the same user and tenant");
+            return;
+        }
+        c.identity(who);
+        if (previous == null) {
+            if (c.authTimer >= 0) {
+                vertx.cancelTimer(c.authTimer);
+            }
+            connections.authenticated();
+            hub.subscribe(Hub.tenantTopic(who.tenantId()), c.tenantSubscriber());
+        }
+        c.send(ServerFrames.authenticated(requestId, c.id(), who.userId(), who.tenantId(), who.scopes(),
+                System.currentTimeMillis()));
+    }
+
+    private void refuseUnauthenticated(ClientConnection c, String requestId) {
+        error(c, requestId, ErrorCode.UNAUTHORIZED, "authenticate first: send {\"type\":\"authenticate\",\"token\":…}");
+        c.close(CloseCode.UNAUTHORIZED, "unauthorized");
+    }
+
+    private void dispatch(ClientConnection c, Identity who, ClientRequest request) {
+        String id = request.id();
+        if (request instanceof ClientRequest.Ping) {
+            c.send(ServerFrames.pong(id, System.currentTimeMillis()));
+        } else if (request instanceof ClientRequest.CreateSession r) {
+            reply(c, id, sessions.create(who, r.title(), r.metadataJson()),
+                    json -> ServerFrames.withSession("session_created", id, json));
+        } else if (request instanceof ClientRequest.ListSessions r) {
+            SessionRegistry.Page page = sessions.list(who, r.limit(), r.cursor(), r.status());
+            c.send(ServerFrames.sessions(id, page.items(), page.nextCursor()));
+        } else if (request instanceof ClientRequest.GetSession r) {
+            c.send(ServerFrames.withSession("session", id, sessions.get(who, r.sessionId()).toJson()));
+        } else if (request instanceof ClientRequest.UpdateSession r) {
+            reply(c, id, sessions.updateTitle(who, r.sessionId(), r.title()),
+                    json -> ServerFrames.withSession("session_updated", id, json));
+        } else if (request instanceof ClientRequest.ArchiveSession r) {
+            reply(c, id, sessions.archive(who, r.sessionId()),
+                    json -> ServerFrames.withSession("session_archived", id, json));
+        } else if (request instanceof ClientRequest.DeleteSession r) {
+            reply(c, id, sessions.delete(who, r.sessionId()), sid -> ServerFrames.sessionDeleted(id, sid));
+        } else if (request instanceof ClientRequest.Subscribe r) {
+            subscribe(c, who, r);
+        } else if (request instanceof ClientRequest.Unsubscribe r) {
+            sessions.get(who, r.sessionId());
+            Subscription sub = c.subscriptions().remove(r.sessionId());
+            if (sub != null) {
+                detach(sub);
+            }
+            c.send(ServerFrames.unsubscribed(id, r.sessionId(), null));
+        } else if (request instanceof ClientRequest.History r) {
+            SessionState s = sessions.get(who, r.sessionId());
+            reply(c, id, replay.history(s.stream(), r.afterSeq(), r.limit()),
+                    page -> ServerFrames.history(id, r.sessionId(), page.frames(), page.lastSeq()));
+        } else if (request instanceof ClientRequest.SendMessage r) {
+            reply(c, id, turns.send(who, r.sessionId(), r.text(), r.clientMessageId()),
+                    turnId -> ServerFrames.messageAccepted(id, r.sessionId(), turnId));
+        } else if (request instanceof ClientRequest.CancelTurn r) {
+            turns.cancel(who, r.sessionId(), turnId -> c.send(ServerFrames.cancelRequested(id, r.sessionId(), turnId)));
+        } else if (request instanceof ClientRequest.PermissionDecision r) {
+            turns.decide(who, r.sessionId(), r.requestId(), r.decision(),
+                    () -> c.send(ServerFrames.permissionDecisionAccepted(id, r.sessionId(), r.requestId())));
+        } else {
+            throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unsupported request " + request.getClass().getSimpleName());
+        }
+    }
+
+    private void subscribe(ClientConnection c, Identity who, ClientRequest.Subscribe r) {
+        SessionState s = sessions.get(who, r.sessionId());
+        Subscription previous = c.subscriptions().remove(r.sessionId());
+        if (previous != null) {
+            detach(previous);
+        }
+        Subscription sub = new Subscription(r.sessionId(), c);
+        c.subscriptions().put(r.sessionId(), sub);
+        replay.subscribe(s.stream(), sub, r.afterSeq(),
+                boundary -> ServerFrames.subscribed(r.id(), r.sessionId(), boundary, s.status(), s.epoch()));
+    }
+
+    private void detach(Subscription sub) {
+        hub.unsubscribe(Hub.sessionTopic(sub.sessionId()), sub);
+        sub.close();
+    }
+
+    private <T> void reply(ClientConnection c, String id, CompletionStage<T> result, Function<T, String> frame) {
+        result.whenComplete((value, failure) -> {
+            if (failure == null) {
+                c.send(frame.apply(value));
+            } else {
+                fail(c, id, failure);
+            }
+        });
+    }
+
+    private void fail(ClientConnection c, String id, Throwable failure) {
+        ProtocolException p = ProtocolException.from(failure);
+        if (p.code() == ErrorCode.INTERNAL) {
+            LOG.error("request failed", failure);
+        }
+        error(c, id, p.code(), p.getMessage());
+    }
+
+    private void error(ClientConnection c, String id, ErrorCode code, String message) {
+        metrics.error(code);
+        c.send(ServerFrames.error(id, code, message));
+    }
+}

@@ -1,0 +1,62 @@
+package io.diminuendo.health;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import io.diminuendo.protocol.Json;
+import io.diminuendo.store.EventStore;
+import io.diminuendo.upstream.AgentBackend;
+import io.diminuendo.upstream.Backends;
+import io.vertx.ext.web.Router;
+
+/**
+ * {@code GET /health}: a plain Vert.x route on the event loop, answered from live state only (backend status
+ * kept up to date by the backends themselves, the writer's health flags); no database, no network call.
+ */
+@ApplicationScoped
+public class HealthRoute {
+    private final Backends backends;
+    private final EventStore store;
+    private final String version;
+
+    public HealthRoute(Backends backends, EventStore store,
+            @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
+        this.backends = backends;
+        this.store = store;
+        this.version = Json.quote(version);
+    }
+
+    void register(@Observes Router router) {
+        router.get("/health").handler(ctx -> ctx.response()
+                .putHeader("content-type", "application/json")
+                .putHeader("cache-control", "no-store")
+                .end(body()));
+    }
+
+    String body() {
+        boolean ok = store.writerHealthy();
+        StringBuilder upstreams = new StringBuilder(96).append('{');
+        boolean first = true;
+        for (AgentBackend b : backends.all()) {
+            if (!first) {
+                upstreams.append(',');
+            }
+            first = false;
+            ok &= b.isUp();
+            Json.string(upstreams, b.name()).append(':');
+            upstreams.append(Json.obj().str("status", b.isUp() ? "up" : "down").raw("latencyMs", format(b.latencyMs()))
+                    .num("checkedAt", b.checkedAt()).end());
+        }
+        upstreams.append('}');
+        return Json.obj().str("status", ok ? "ok" : "degraded").raw("upstreams", upstreams.toString())
+                .raw("store", Json.obj().str("status", store.writerHealthy() ? "up" : "down")
+                        .num("queueDepth", store.queueDepth()).end())
+                .raw("version", version).end();
+    }
+
+    private static String format(double ms) {
+        return ms < 0 ? "null" : Double.toString(Math.round(ms * 1000) / 1000.0);
+    }
+}

@@ -1,0 +1,7 @@
+package io.diminuendo.hub;
+
+/** Receives frames published to a topic. Called on the publisher's thread; must not block. */
+public interface Subscriber {
+    /** {@code seq} is the session seq of an event frame, or 0 for frames outside a session stream. */
+    void deliver(String frame, long seq);
+}

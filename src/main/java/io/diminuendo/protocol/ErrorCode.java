@@ -1,0 +1,31 @@
+package io.diminuendo.protocol;
+
+/** Error codes of the client protocol (PROTOCOL.md §1.2), with the HTTP status the REST API maps them to. */
+public enum ErrorCode {
+    BAD_REQUEST("bad_request", 400),
+    UNKNOWN_TYPE("unknown_type", 400),
+    UNAUTHORIZED("unauthorized", 401),
+    FORBIDDEN("forbidden", 403),
+    NOT_FOUND("not_found", 404),
+    CONFLICT("conflict", 409),
+    TOO_LARGE("too_large", 413),
+    RATE_LIMITED("rate_limited", 429),
+    UNAVAILABLE("unavailable", 503),
+    INTERNAL("internal", 500);
+
+    private final String wire;
+    private final int httpStatus;
+
+    ErrorCode(String wire, int httpStatus) {
+        this.wire = wire;
+        this.httpStatus = httpStatus;
+    }
+
+    public String wire() {
+        return wire;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+}

@@ -1,0 +1,288 @@
+package io.diminuendo.session;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ThreadLocalRandom;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import io.diminuendo.auth.Identity;
+import io.diminuendo.hub.Hub;
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.ProtocolException;
+import io.diminuendo.protocol.ServerFrames;
+import io.diminuendo.store.EventStore;
+import io.diminuendo.store.SessionRecord;
+import io.diminuendo.stream.SessionStream;
+import io.diminuendo.upstream.Backends;
+import io.diminuendo.upstream.EventMapper;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * All sessions, held in memory (loaded from the store at start-up) and indexed per tenant, newest first.
+ * Creates, updates, archives and deletes are committed to the store before their futures complete; then the
+ * tenant hears about them through a {@code tenant_event}. Every lookup is tenant-scoped: another tenant's
+ * session is reported as not found.
+ */
+@ApplicationScoped
+public class SessionRegistry {
+    private static final Logger LOG = Logger.getLogger(SessionRegistry.class);
+
+    private final EventStore store;
+    private final Hub hub;
+    private final GatewayMetrics metrics;
+    private final Backends backends;
+    private final Map<String, SessionState> byId = new ConcurrentHashMap<>();
+    private final Map<String, ConcurrentSkipListMap<Key, SessionState>> byTenant = new ConcurrentHashMap<>();
+
+    /** Orders a tenant's sessions newest first, then by id descending. */
+    record Key(long createdAt, String id) implements Comparable<Key> {
+        @Override
+        public int compareTo(Key o) {
+            int c = Long.compare(o.createdAt, createdAt);
+            return c != 0 ? c : o.id.compareTo(id);
+        }
+    }
+
+    public SessionRegistry(EventStore store, Hub hub, GatewayMetrics metrics, Backends backends) {
+        this.store = store;
+        this.hub = hub;
+        this.metrics = metrics;
+        this.backends = backends;
+    }
+
+    /** Loads every session; after an unclean stop, gives each a new epoch and ends turns left running. */
+    void load(@Observes @Priority(20) StartupEvent event) {
+        boolean unclean = store.previousRunUnclean();
+        int recovered = 0;
+        for (EventStore.LoadedSession loaded : store.loadSessions()) {
+            SessionRecord record = loaded.session();
+            if (unclean) {
+                record = record.withEpoch(newEpoch());
+                store.saveSession(record);
+            }
+            SessionState state = index(record, loaded.lastSeq());
+            if (loaded.lastTurnId() != null && loaded.lastKind() != null && !EventMapper.isTerminal(loaded.lastKind())) {
+                state.stream().tryPublish(loaded.lastTurnId(), EventMapper.TURN_FAILED,
+                        EventMapper.failure("gateway_restarted", "the gateway restarted while this turn was running"));
+                recovered++;
+            }
+        }
+        metrics.gauge("diminuendo.sessions", "Sessions held by the gateway", byId::size);
+        LOG.infof("loaded %d sessions%s%s", byId.size(), unclean ? " (new epochs after an unclean stop)" : "",
+                recovered > 0 ? ", ended " + recovered + " interrupted turns" : "");
+    }
+
+    private SessionState index(SessionRecord record, long lastSeq) {
+        SessionState state = new SessionState(record, new SessionStream(record.id(), lastSeq, hub, store, metrics));
+        byId.put(record.id(), state);
+        byTenant.computeIfAbsent(record.tenantId(), t -> new ConcurrentSkipListMap<>())
+                .put(new Key(record.createdAt(), record.id()), state);
+        return state;
+    }
+
+    static String newEpoch() {
+        return Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+    }
+
+    public static void requireRead(Identity who) {
+        if (!who.canRead()) {
+            throw ProtocolException.forbidden("scope sessions:read is required");
+        }
+    }
+
+    public static void requireWrite(Identity who) {
+        if (!who.canWrite()) {
+            throw ProtocolException.forbidden("scope sessions:write is required");
+        }
+    }
+
+    /** The caller's tenant's session, or {@code not_found} (also for other tenants' sessions). */
+    public SessionState require(Identity who, String sessionId) {
+        SessionState s = byId.get(sessionId);
+        if (s == null || s.isDeleted() || !s.tenantId().equals(who.tenantId())) {
+            throw ProtocolException.notFound("session", sessionId);
+        }
+        return s;
+    }
+
+    public SessionState get(Identity who, String sessionId) {
+        requireRead(who);
+        return require(who, sessionId);
+    }
+
+    public CompletionStage<String> create(Identity who, String title, String metadataJson) {
+        requireWrite(who);
+        long now = System.currentTimeMillis();
+        SessionRecord record = new SessionRecord(UUID.randomUUID().toString(), who.tenantId(), who.userId(),
+                title == null ? "" : title, "idle", metadataJson, backends.defaultBackend().name(), newEpoch(), now, now);
+        CompletableFuture<String> result = new CompletableFuture<>();
+        save(record).whenComplete((v, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            String json = index(record, 0).toJson();
+            result.complete(json);
+            announce("session_created", who.tenantId(), json);
+        });
+        return result;
+    }
+
+    public CompletionStage<String> updateTitle(Identity who, String sessionId, String title) {
+        requireWrite(who);
+        SessionState s = require(who, sessionId);
+        return change(s, "session_updated", r -> r.withTitle(title, System.currentTimeMillis()));
+    }
+
+    public CompletionStage<String> archive(Identity who, String sessionId) {
+        requireWrite(who);
+        SessionState s = require(who, sessionId);
+        return change(s, "session_archived", r -> r.withStatus("archived", System.currentTimeMillis()));
+    }
+
+    private CompletionStage<String> change(SessionState s, String event,
+            java.util.function.UnaryOperator<SessionRecord> update) {
+        SessionRecord next;
+        CompletionStage<Void> saved;
+        synchronized (s.stream()) {
+            next = update.apply(s.record());
+            saved = save(next);
+            s.record(next);
+        }
+        CompletableFuture<String> result = new CompletableFuture<>();
+        saved.whenComplete((v, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            String json = s.toJson();
+            result.complete(json);
+            announce(event, s.tenantId(), json);
+        });
+        return result;
+    }
+
+    /** Deletes a session and its events; only its owner or an admin may. Running turns end silently. */
+    public CompletionStage<String> delete(Identity who, String sessionId) {
+        requireWrite(who);
+        SessionState s = require(who, sessionId);
+        if (!who.isAdmin() && !who.userId().equals(s.record().ownerId())) {
+            throw ProtocolException.forbidden("only the owner or a sessions:admin may delete session " + sessionId);
+        }
+        CompletionStage<Void> deleted;
+        synchronized (s.stream()) {
+            if (s.isDeleted()) {
+                throw ProtocolException.notFound("session", sessionId);
+            }
+            deleted = deleteStored(sessionId);
+            s.markDeleted();
+            Turn turn = s.activeTurn();
+            if (turn != null) {
+                turn.abandon();
+            }
+        }
+        CompletableFuture<String> result = new CompletableFuture<>();
+        deleted.whenComplete((v, failure) -> {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            byId.remove(sessionId);
+            ConcurrentSkipListMap<Key, SessionState> tenant = byTenant.get(s.tenantId());
+            if (tenant != null) {
+                tenant.remove(new Key(s.record().createdAt(), sessionId));
+            }
+            s.stream().closeAll(ServerFrames.unsubscribed(null, sessionId, "session_deleted"));
+            result.complete(sessionId);
+            hub.publish(Hub.tenantTopic(s.tenantId()), ServerFrames.tenantSessionDeleted(sessionId), 0);
+        });
+        return result;
+    }
+
+    /** A page of the caller's tenant's sessions, newest first. */
+    public Page list(Identity who, int limit, String cursor, String status) {
+        requireRead(who);
+        ConcurrentSkipListMap<Key, SessionState> tenant = byTenant.get(who.tenantId());
+        if (tenant == null) {
+            return new Page(List.of(), null);
+        }
+        Map<Key, SessionState> view = cursor == null ? tenant : tenant.tailMap(decodeCursor(cursor), false);
+        List<String> items = new ArrayList<>(Math.min(limit, 64));
+        Key last = null;
+        boolean more = false;
+        for (Map.Entry<Key, SessionState> e : view.entrySet()) {
+            SessionState s = e.getValue();
+            if (s.isDeleted() || (status != null && !status.equals(s.status()))) {
+                continue;
+            }
+            if (items.size() == limit) {
+                more = true;
+                break;
+            }
+            items.add(s.toJson());
+            last = e.getKey();
+        }
+        return new Page(items, more ? encodeCursor(last) : null);
+    }
+
+    /** Session objects as JSON and the cursor of the next page (null at the end). */
+    public record Page(List<String> items, String nextCursor) {
+    }
+
+    public java.util.Collection<SessionState> all() {
+        return byId.values();
+    }
+
+    private static String encodeCursor(Key key) {
+        return Base64.getUrlEncoder().withoutPadding()
+                .encodeToString((key.createdAt() + ":" + key.id()).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Key decodeCursor(String cursor) {
+        try {
+            String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+            int colon = raw.indexOf(':');
+            return new Key(Long.parseLong(raw.substring(0, colon)), raw.substring(colon + 1));
+        } catch (RuntimeException e) {
+            throw ProtocolException.badRequest("field 'cursor' is not a cursor this gateway issued");
+        }
+    }
+
+    private void announce(String event, String tenantId, String sessionJson) {
+        hub.publish(Hub.tenantTopic(tenantId), ServerFrames.tenantEvent(event, sessionJson), 0);
+    }
+
+    private CompletionStage<Void> save(SessionRecord record) {
+        try {
+            return store.saveSession(record);
+        } catch (EventStore.Overloaded e) {
+            throw overloaded();
+        }
+    }
+
+    private CompletionStage<Void> deleteStored(String sessionId) {
+        try {
+            return store.deleteSession(sessionId);
+        } catch (EventStore.Overloaded e) {
+            throw overloaded();
+        }
+    }
+
+    static ProtocolException overloaded() {
+        return new ProtocolException(ErrorCode.UNAVAILABLE, "the store is overloaded (write queue full); retry shortly");
+    }
+}

@@ -1,0 +1,188 @@
+package io.diminuendo.session;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.Executor;
+
+import io.diminuendo.protocol.Json;
+import io.diminuendo.protocol.ProtocolException;
+import io.diminuendo.store.EventStore;
+import io.diminuendo.stream.SessionStream;
+import io.diminuendo.upstream.BackendEvent;
+import io.diminuendo.upstream.EventMapper;
+import io.diminuendo.upstream.TurnHandle;
+import io.diminuendo.upstream.TurnSink;
+
+/**
+ * One turn's state machine: running (possibly waiting on permission requests) until exactly one terminal event
+ * (completed, failed, cancelled) is published. Everything runs under the session stream's monitor. When the
+ * store's write queue is full, events wait in a per-turn queue in order and the backend is told to pause;
+ * the turn only stops being the session's active turn once its terminal event is actually published.
+ */
+final class Turn implements TurnSink, EventMapper.Output {
+    private final String id;
+    private final SessionState session;
+    private final SessionStream stream;
+    private final EventStore store;
+    private final EventMapper mapper;
+    private final Executor executor;
+    private final Runnable onEnd;
+    private final ArrayDeque<String[]> waiting = new ArrayDeque<>();
+    private final Map<String, Boolean> permissionsResolved = new HashMap<>();
+    private TurnHandle handle;
+    private Runnable resume;
+    private volatile boolean ended;
+
+    Turn(String id, SessionState session, EventStore store, EventMapper mapper, Executor executor, Runnable onEnd) {
+        this.id = id;
+        this.session = session;
+        this.stream = session.stream();
+        this.store = store;
+        this.mapper = mapper;
+        this.executor = executor;
+        this.onEnd = onEnd;
+    }
+
+    String id() {
+        return id;
+    }
+
+    void handle(TurnHandle handle) {
+        this.handle = handle;
+    }
+
+    @Override
+    public boolean emit(BackendEvent event) {
+        synchronized (stream) {
+            if (ended) {
+                return true;
+            }
+            if (event instanceof BackendEvent.PermissionRequest p) {
+                permissionsResolved.put(p.requestId(), Boolean.FALSE);
+            }
+            mapper.map(event, this);
+            return waiting.isEmpty();
+        }
+    }
+
+    @Override
+    public void event(String kind, String dataJson) {
+        publish(kind, dataJson);
+    }
+
+    @Override
+    public void whenReady(Runnable task) {
+        synchronized (stream) {
+            if (!waiting.isEmpty()) {
+                resume = task;
+                return;
+            }
+        }
+        task.run();
+    }
+
+    @Override
+    public boolean isEnded() {
+        return ended;
+    }
+
+    /** Publishes one event of this turn, in order; a terminal kind ends the turn. Caller holds the monitor. */
+    void publish(String kind, String dataJson) {
+        if (ended) {
+            return;
+        }
+        boolean terminal = EventMapper.isTerminal(kind);
+        if (terminal) {
+            ended = true;
+        }
+        if (waiting.isEmpty() && stream.tryPublish(id, kind, dataJson)) {
+            if (terminal) {
+                finish();
+            }
+            return;
+        }
+        waiting.add(new String[] {kind, dataJson});
+        if (waiting.size() == 1) {
+            store.whenWritable(() -> executor.execute(this::drain));
+        }
+    }
+
+    private void drain() {
+        Runnable toResume;
+        synchronized (stream) {
+            while (!waiting.isEmpty()) {
+                String[] e = waiting.peek();
+                if (!stream.tryPublish(id, e[0], e[1])) {
+                    store.whenWritable(() -> executor.execute(this::drain));
+                    return;
+                }
+                waiting.poll();
+                if (EventMapper.isTerminal(e[0])) {
+                    finish();
+                }
+            }
+            toResume = resume;
+            resume = null;
+        }
+        if (toResume != null) {
+            toResume.run();
+        }
+    }
+
+    private void finish() {
+        if (session.activeTurn() == this) {
+            session.activeTurn(null);
+        }
+        onEnd.run();
+    }
+
+    /** Ends the turn as failed (timeouts, backend loss, shutdown); no-op once ended. Caller holds the monitor. */
+    void fail(String code, String message) {
+        if (!ended) {
+            if (handle != null) {
+                handle.cancel();
+            }
+            publish(EventMapper.TURN_FAILED, EventMapper.failure(code, message));
+        }
+    }
+
+    /** Ends the turn as cancelled by {@code userId}. Caller holds the monitor. */
+    void cancel(String userId) {
+        if (ended) {
+            throw ProtocolException.conflict("no turn is running in session " + session.id());
+        }
+        if (handle != null) {
+            handle.cancel();
+        }
+        publish(EventMapper.TURN_CANCELLED, Json.obj().str("userId", userId).end());
+    }
+
+    /** Records and forwards a permission decision. Caller holds the monitor. */
+    void decide(String requestId, String decision, String userId, Runnable acknowledge) {
+        Boolean resolved = permissionsResolved.get(requestId);
+        if (resolved == null || ended) {
+            throw ProtocolException.notFound("permission request", requestId);
+        }
+        if (resolved) {
+            throw ProtocolException.conflict("permission request " + requestId + " was already resolved");
+        }
+        permissionsResolved.put(requestId, Boolean.TRUE);
+        acknowledge.run();
+        publish("permission_resolved", Json.obj().str("requestId", requestId).str("decision", decision)
+                .str("userId", userId).end());
+        handle.permissionDecision(requestId, decision);
+    }
+
+    /** Drops the turn without events (its session is being deleted). Caller holds the monitor. */
+    void abandon() {
+        if (!ended) {
+            ended = true;
+            if (handle != null) {
+                handle.cancel();
+            }
+            waiting.clear();
+            finish();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.diminuendo.session;
+
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import io.diminuendo.auth.Identity;
+import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.Json;
+import io.diminuendo.protocol.ProtocolException;
+import io.diminuendo.store.EventStore;
+import io.diminuendo.upstream.AgentBackend;
+import io.diminuendo.upstream.Backends;
+import io.diminuendo.upstream.EventMapper;
+import io.diminuendo.upstream.TurnRequest;
+import io.quarkus.runtime.ShutdownEvent;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.Vertx;
+
+/** Starts, cancels and steers turns: {@code send_message}, {@code cancel_turn}, {@code permission_decision}. */
+@ApplicationScoped
+public class TurnService {
+    private final SessionRegistry registry;
+    private final EventStore store;
+    private final Backends backends;
+    private final GatewayMetrics metrics;
+    private final Vertx vertx;
+    private final long timeoutMs;
+    private final Executor executor = Infrastructure.getDefaultWorkerPool();
+    private final AtomicInteger running = new AtomicInteger();
+
+    public TurnService(SessionRegistry registry, EventStore store, Backends backends, GatewayMetrics metrics,
+            Vertx vertx, GatewayConfig config) {
+        this.registry = registry;
+        this.store = store;
+        this.backends = backends;
+        this.metrics = metrics;
+        this.vertx = vertx;
+        this.timeoutMs = config.turns().timeout().toMillis();
+        metrics.gauge("diminuendo.turns.running", "Turns currently running", running::get);
+    }
+
+    /**
+     * Starts a turn: publishes {@code user_message} and {@code turn_started}, hands the prompt to the backend, and
+     * completes with the turn id once the user message is committed.
+     */
+    public CompletionStage<String> send(Identity who, String sessionId, String text, String clientMessageId) {
+        SessionRegistry.requireWrite(who);
+        SessionState s = registry.require(who, sessionId);
+        AgentBackend backend = backends.defaultBackend();
+        String turnId = UUID.randomUUID().toString();
+        synchronized (s.stream()) {
+            if (s.isDeleted()) {
+                throw ProtocolException.notFound("session", sessionId);
+            }
+            if (s.isArchived()) {
+                throw ProtocolException.conflict("session " + sessionId + " is archived");
+            }
+            Turn current = s.activeTurn();
+            if (current != null) {
+                throw ProtocolException.conflict("turn " + current.id() + " is still running in session " + sessionId);
+            }
+            if (!backend.isUp()) {
+                throw ProtocolException.unavailable("agent backend '" + backend.name() + "' is unavailable");
+            }
+            String userMessage = Json.obj().str("text", text).str("userId", who.userId())
+                    .strIfPresent("clientMessageId", clientMessageId).end();
+            if (!s.stream().tryPublish(turnId, "user_message", userMessage)) {
+                metrics.writerRejections.increment();
+                throw SessionRegistry.overloaded();
+            }
+            running.incrementAndGet();
+            long[] timer = new long[1];
+            Turn turn = new Turn(turnId, s, store, new EventMapper(metrics), executor, () -> {
+                running.decrementAndGet();
+                vertx.cancelTimer(timer[0]);
+            });
+            s.activeTurn(turn);
+            turn.publish("turn_started", "{}");
+            timer[0] = vertx.setTimer(timeoutMs, id -> {
+                synchronized (s.stream()) {
+                    turn.fail("timeout", "the turn ran longer than " + timeoutMs + " ms");
+                }
+            });
+            turn.handle(backend.start(new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, List.of()), turn));
+        }
+        return store.barrier().thenApply(v -> turnId);
+    }
+
+    /**
+     * Cancels the running turn. {@code acknowledge} receives the turn id before the stream gets
+     * {@code turn_cancelled}, so the direct reply precedes the event.
+     */
+    public void cancel(Identity who, String sessionId, Consumer<String> acknowledge) {
+        SessionRegistry.requireWrite(who);
+        SessionState s = registry.require(who, sessionId);
+        synchronized (s.stream()) {
+            Turn turn = s.activeTurn();
+            if (turn == null || turn.isEnded()) {
+                throw ProtocolException.conflict("no turn is running in session " + sessionId);
+            }
+            acknowledge.accept(turn.id());
+            turn.cancel(who.userId());
+        }
+    }
+
+    /** Answers a pending {@code permission_request}; {@code acknowledge} runs before {@code permission_resolved}. */
+    public void decide(Identity who, String sessionId, String requestId, String decision, Runnable acknowledge) {
+        SessionRegistry.requireWrite(who);
+        SessionState s = registry.require(who, sessionId);
+        synchronized (s.stream()) {
+            Turn turn = s.activeTurn();
+            if (turn == null) {
+                throw ProtocolException.notFound("permission request", requestId);
+            }
+            turn.decide(requestId, decision, who.userId(), acknowledge);
+        }
+    }
+
+    /** On shutdown, ends every running turn with {@code turn_failed} before connections close and the store drains. */
+    void failRunningTurns(@Observes @Priority(100) ShutdownEvent event) {
+        for (SessionState s : registry.all()) {
+            synchronized (s.stream()) {
+                Turn turn = s.activeTurn();
+                if (turn != null) {
+                    turn.fail("gateway_shutdown", "the gateway is shutting down; send the message again");
+                }
+            }
+        }
+    }
+
+    public int runningTurns() {
+        return running.get();
+    }
+}

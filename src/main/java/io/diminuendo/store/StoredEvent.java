@@ -1,0 +1,5 @@
+package io.diminuendo.store;
+
+/** One event of a session's stream as persisted: its position, its kind and the exact frame clients receive. */
+public record StoredEvent(String sessionId, long seq, String turnId, String kind, long ts, String frame) {
+}

@@ -1,0 +1,77 @@
+package io.diminuendo.stream;
+
+import io.diminuendo.hub.Hub;
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.ServerFrames;
+import io.diminuendo.store.EventStore;
+import io.diminuendo.store.StoredEvent;
+
+/**
+ * The ordered event stream of one session. Publishing assigns the next seq, encodes the frame once, queues it
+ * for the store and fans it out, all under this object's monitor, so seq order, store order and delivery
+ * order are the same. The monitor is also the lock for the session's turn state.
+ */
+public final class SessionStream {
+    private final String sessionId;
+    private final String topic;
+    private final Hub hub;
+    private final EventStore store;
+    private final GatewayMetrics metrics;
+    private long lastSeq;
+    private boolean closed;
+
+    public SessionStream(String sessionId, long lastSeq, Hub hub, EventStore store, GatewayMetrics metrics) {
+        this.sessionId = sessionId;
+        this.topic = Hub.sessionTopic(sessionId);
+        this.lastSeq = lastSeq;
+        this.hub = hub;
+        this.store = store;
+        this.metrics = metrics;
+    }
+
+    public String sessionId() {
+        return sessionId;
+    }
+
+    public synchronized long lastSeq() {
+        return lastSeq;
+    }
+
+    /**
+     * Sequences, stores and fans out one event. Returns false, changing nothing, when the store's write queue is
+     * full; the caller keeps the event and retries after {@link EventStore#whenWritable}.
+     */
+    public synchronized boolean tryPublish(String turnId, String kind, String dataJson) {
+        if (closed) {
+            return true;
+        }
+        long seq = lastSeq + 1;
+        long ts = System.currentTimeMillis();
+        String frame = ServerFrames.event(sessionId, seq, turnId, kind, ts, dataJson);
+        if (!store.tryAppend(new StoredEvent(sessionId, seq, turnId, kind, ts, frame))) {
+            return false;
+        }
+        lastSeq = seq;
+        hub.publish(topic, frame, seq);
+        metrics.eventsPublished.increment();
+        return true;
+    }
+
+    /** Subscribes atomically with respect to publishing and returns the last seq at that instant. */
+    synchronized long attach(Subscription subscription) {
+        hub.subscribe(topic, subscription);
+        return lastSeq;
+    }
+
+    public void detach(Subscription subscription) {
+        hub.unsubscribe(topic, subscription);
+        subscription.close();
+    }
+
+    /** Tells every subscriber the stream is gone (session deleted), drops them and ignores later publishes. */
+    public synchronized void closeAll(String frame) {
+        closed = true;
+        hub.publish(topic, frame, 0);
+        hub.closeTopic(topic);
+    }
+}

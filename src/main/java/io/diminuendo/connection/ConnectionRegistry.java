@@ -5,17 +5,14 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
-import io.quarkus.runtime.ShutdownEvent;
 
-/** Every open client connection; closes them all with 1001 on shutdown. */
+/** Every open client connection. */
 @ApplicationScoped
 public class ConnectionRegistry {
     private static final Logger LOG = Logger.getLogger(ConnectionRegistry.class);
@@ -58,8 +55,8 @@ public class ConnectionRegistry {
         return open.values();
     }
 
-    /** Runs after turns were ended and before the store drains: refuse new connections, close the open ones. */
-    void closeAll(@Observes @Priority(200) ShutdownEvent event) {
+    /** Refuses new connections and closes the open ones with 1001, waiting briefly for them to go. */
+    public void closeAll() {
         shuttingDown = true;
         int n = open.size();
         for (ClientConnection c : open.values()) {

@@ -7,9 +7,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
-import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 
 import io.diminuendo.auth.Identity;
 import io.diminuendo.config.GatewayConfig;
@@ -21,7 +19,6 @@ import io.diminuendo.upstream.AgentBackend;
 import io.diminuendo.upstream.Backends;
 import io.diminuendo.upstream.EventMapper;
 import io.diminuendo.upstream.TurnRequest;
-import io.quarkus.runtime.ShutdownEvent;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Vertx;
 
@@ -125,8 +122,8 @@ public class TurnService {
         }
     }
 
-    /** On shutdown, ends every running turn with {@code turn_failed} before connections close and the store drains. */
-    void failRunningTurns(@Observes @Priority(100) ShutdownEvent event) {
+    /** Ends every running turn with {@code turn_failed} (code {@code gateway_shutdown}); part of the graceful stop. */
+    public void failRunningTurns() {
         for (SessionState s : registry.all()) {
             synchronized (s.stream()) {
                 Turn turn = s.activeTurn();

@@ -64,6 +64,9 @@ public interface EventStore {
     /** Commits a small real write through the writer; true if it committed within the timeout. Blocking. */
     boolean probeWritable(long timeoutMillis);
 
+    /** Commits everything queued, records a clean stop and refuses further writes. Blocking; idempotent. */
+    void drainAndStop();
+
     /** Writes waiting for the writer. */
     int queueDepth();
 }

@@ -27,7 +27,6 @@ import io.agroal.api.AgroalDataSource;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.quarkus.agroal.DataSource;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 
 /**
@@ -90,11 +89,7 @@ public class SqliteEventStore implements EventStore {
                 previousRunUnclean ? "did NOT stop cleanly" : "stopped cleanly");
     }
 
-    /** Drains every queued write, records a clean stop and closes the write connection. */
-    void stop(@Observes @Priority(1000) ShutdownEvent event) {
-        drainAndStop();
-    }
-
+    @Override
     public synchronized void drainAndStop() {
         if (stopped || writerThread == null) {
             return;

@@ -1,0 +1,56 @@
+package io.diminuendo.connection;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+import org.jboss.logging.Logger;
+
+import io.diminuendo.session.TurnService;
+import io.diminuendo.store.EventStore;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.runtime.ShutdownEvent;
+
+/**
+ * The graceful stop on SIGTERM, in order: end running turns with {@code turn_failed} (so every turn has its
+ * terminal event), close every client with 1001 (new connections are refused from here on), then let the
+ * writer commit everything queued and record a clean stop. It runs on {@link ShutdownDelayInitiatedEvent},
+ * which Quarkus fires before the HTTP server stops (while sockets can still carry the last frames), and again,
+ * as a no-op, on {@link ShutdownEvent}.
+ */
+@ApplicationScoped
+public class GracefulShutdown {
+    private static final Logger LOG = Logger.getLogger(GracefulShutdown.class);
+
+    private final TurnService turns;
+    private final ConnectionRegistry connections;
+    private final EventStore store;
+    private boolean done;
+
+    public GracefulShutdown(TurnService turns, ConnectionRegistry connections, EventStore store) {
+        this.turns = turns;
+        this.connections = connections;
+        this.store = store;
+    }
+
+    void onSigterm(@Observes ShutdownDelayInitiatedEvent event) {
+        run();
+    }
+
+    void onShutdown(@Observes ShutdownEvent event) {
+        run();
+    }
+
+    synchronized void run() {
+        if (done) {
+            return;
+        }
+        done = true;
+        long start = System.nanoTime();
+        int running = turns.runningTurns();
+        turns.failRunningTurns();
+        connections.closeAll();
+        store.drainAndStop();
+        LOG.infof("graceful stop: ended %d running turns, closed connections, drained the writer in %d ms", running,
+                (System.nanoTime() - start) / 1_000_000);
+    }
+}

@@ -1,0 +1,117 @@
+package io.diminuendo.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The packaged gateway ({@code target/quarkus-app/quarkus-run.jar}) run as a real child process in the prod
+ * profile, for tests that stop it with SIGTERM or SIGKILL and start it again on the same database file.
+ */
+public final class GatewayProcess implements AutoCloseable {
+    public static final String API_KEY = "it-key-0123456789";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private final Process process;
+    private final int port;
+    private final Path log;
+
+    private GatewayProcess(Process process, int port, Path log) {
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    /** Starts the jar on a free port with {@code db} as its store and waits until {@code /health} answers. */
+    public static GatewayProcess start(Path db, String name) throws IOException, InterruptedException {
+        String jar = System.getProperty("diminuendo.app.jar", "target/quarkus-app/quarkus-run.jar");
+        if (!Files.exists(Path.of(jar))) {
+            throw new IllegalStateException("packaged gateway not found at " + jar + "; run ./mvnw verify");
+        }
+        int port = freePort();
+        Path log = Path.of("target", "it-logs", name + ".log");
+        Files.createDirectories(log.getParent());
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+IgnoreUnrecognizedVMOptions",
+                "-Dquarkus.http.port=" + port,
+                "-Ddiminuendo.store.path=" + db,
+                "-Ddiminuendo.auth.api-keys.it.key=" + API_KEY,
+                "-Ddiminuendo.auth.api-keys.it.user-id=ivan",
+                "-Ddiminuendo.auth.api-keys.it.tenant-id=it",
+                "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin",
+                "-jar", jar));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        GatewayProcess g = new GatewayProcess(p, port, log);
+        g.awaitHealthy(Duration.ofSeconds(30));
+        return g;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private void awaitHealthy(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("gateway exited during start-up; see " + log);
+            }
+            try {
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/health"))
+                        .timeout(Duration.ofSeconds(1)).build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("gateway not healthy within " + timeout + "; see " + log);
+    }
+
+    public URI ws() {
+        return URI.create("ws://localhost:" + port + "/ws");
+    }
+
+    /**
+     * Sends SIGTERM and waits for the process to end. Returns true when the JVM exited as it does after its
+     * shutdown hooks ran (0, or 143 = 128 + SIGTERM) and Quarkus logged a completed stop.
+     */
+    public boolean stop() throws InterruptedException, IOException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+            throw new IllegalStateException("gateway did not stop within 30 s after SIGTERM; see " + log);
+        }
+        int code = process.exitValue();
+        return (code == 0 || code == 143) && log().contains("stopped in");
+    }
+
+    /** Sends SIGKILL: no shutdown hook runs. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+
+    public String log() throws IOException {
+        return Files.readString(log);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            kill();
+        }
+    }
+}

@@ -71,19 +71,37 @@ public class SessionRegistry {
         for (EventStore.LoadedSession loaded : store.loadSessions()) {
             SessionRecord record = loaded.session();
             if (unclean) {
-                record = record.withEpoch(newEpoch());
-                store.saveSession(record);
+                SessionRecord renewed = record.withEpoch(newEpoch());
+                whenStoreHasRoom(() -> {
+                    store.saveSession(renewed);
+                    return true;
+                });
+                record = renewed;
             }
             SessionState state = index(record, loaded.lastSeq());
             if (loaded.lastTurnId() != null && loaded.lastKind() != null && !EventMapper.isTerminal(loaded.lastKind())) {
-                state.stream().tryPublish(loaded.lastTurnId(), EventMapper.TURN_FAILED,
-                        EventMapper.failure("gateway_restarted", "the gateway restarted while this turn was running"));
+                String failure = EventMapper.failure("gateway_restarted", "the gateway restarted while this turn was running");
+                whenStoreHasRoom(() -> state.stream().tryPublish(loaded.lastTurnId(), EventMapper.TURN_FAILED, failure));
                 recovered++;
             }
         }
         metrics.gauge("diminuendo.sessions", "Sessions held by the gateway", byId::size);
         LOG.infof("loaded %d sessions%s%s", byId.size(), unclean ? " (new epochs after an unclean stop)" : "",
                 recovered > 0 ? ", ended " + recovered + " interrupted turns" : "");
+    }
+
+    /** Start-up only: retries a write until the bounded queue takes it, letting the writer catch up in between. */
+    private void whenStoreHasRoom(java.util.function.BooleanSupplier write) {
+        while (true) {
+            try {
+                if (write.getAsBoolean()) {
+                    return;
+                }
+            } catch (EventStore.Overloaded e) {
+                // fall through and wait for the writer
+            }
+            store.barrier().toCompletableFuture().join();
+        }
     }
 
     private SessionState index(SessionRecord record, long lastSeq) {

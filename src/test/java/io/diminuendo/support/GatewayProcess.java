@@ -31,8 +31,22 @@ public final class GatewayProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts the jar on a free port with {@code db} as its store and waits until {@code /health} answers. */
+    /**
+     * Starts the jar on a free port with {@code db} as its store and an admin API key ({@link #API_KEY}, user
+     * {@code ivan}, tenant {@code it}), and waits until {@code /health} answers.
+     */
     public static GatewayProcess start(Path db, String name) throws IOException, InterruptedException {
+        GatewayProcess g = launch(name, List.of("-Ddiminuendo.store.path=" + db,
+                "-Ddiminuendo.auth.api-keys.it.key=" + API_KEY,
+                "-Ddiminuendo.auth.api-keys.it.user-id=ivan",
+                "-Ddiminuendo.auth.api-keys.it.tenant-id=it",
+                "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin"));
+        g.awaitHealthy(Duration.ofSeconds(30));
+        return g;
+    }
+
+    /** Starts the jar with exactly {@code properties} (plus a free port) and does not wait for it. */
+    public static GatewayProcess launch(String name, List<String> properties) throws IOException {
         String jar = System.getProperty("diminuendo.app.jar", "target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(Path.of(jar))) {
             throw new IllegalStateException("packaged gateway not found at " + jar + "; run ./mvnw verify");
@@ -40,19 +54,23 @@ public final class GatewayProcess implements AutoCloseable {
         int port = freePort();
         Path log = Path.of("target", "it-logs", name + ".log");
         Files.createDirectories(log.getParent());
+        Files.deleteIfExists(log);
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:+IgnoreUnrecognizedVMOptions",
-                "-Dquarkus.http.port=" + port,
-                "-Ddiminuendo.store.path=" + db,
-                "-Ddiminuendo.auth.api-keys.it.key=" + API_KEY,
-                "-Ddiminuendo.auth.api-keys.it.user-id=ivan",
-                "-Ddiminuendo.auth.api-keys.it.tenant-id=it",
-                "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin",
-                "-jar", jar));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        GatewayProcess g = new GatewayProcess(p, port, log);
-        g.awaitHealthy(Duration.ofSeconds(30));
-        return g;
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                "-XX:+IgnoreUnrecognizedVMOptions", "-Dquarkus.http.port=" + port));
+        cmd.addAll(properties);
+        cmd.addAll(List.of("-jar", jar));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        return new GatewayProcess(p, port, log);
+    }
+
+    /** Waits for the process to exit by itself and returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("gateway still running after " + timeout + "; see " + log);
+        }
+        return process.exitValue();
     }
 
     private static int freePort() throws IOException {

@@ -1,0 +1,54 @@
+package io.diminuendo.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+import io.diminuendo.support.GatewayProcess;
+
+/** The packaged jar runs in the prod profile: no default credentials, and bad settings stop it at start-up. */
+class ProdProfileIT {
+
+    private static String db() throws Exception {
+        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
+        Files.createDirectories(db.getParent());
+        return "-Ddiminuendo.store.path=" + db;
+    }
+
+    @Test
+    void refusesToStartWithoutKeyMaterialAndNamesTheProperty() throws Exception {
+        try (GatewayProcess gw = GatewayProcess.launch("prod-no-keys", List.of(db()))) {
+            assertThat(gw.awaitExit(Duration.ofSeconds(30))).isNotZero();
+            assertThat(gw.log()).contains("diminuendo.auth.jwt-secret").contains("no key material");
+        }
+    }
+
+    @Test
+    void refusesTheDocumentedDevKey() throws Exception {
+        try (GatewayProcess gw = GatewayProcess.launch("prod-dev-key", List.of(db(),
+                "-Ddiminuendo.auth.api-keys.dev.key=" + ConfigValidator.DEV_KEY,
+                "-Ddiminuendo.auth.api-keys.dev.user-id=dev", "-Ddiminuendo.auth.api-keys.dev.tenant-id=dev"))) {
+            assertThat(gw.awaitExit(Duration.ofSeconds(30))).isNotZero();
+            assertThat(gw.log()).contains("diminuendo.auth.api-keys.dev.key");
+        }
+    }
+
+    @Test
+    void namesEveryInvalidPropertyAtStartUp() throws Exception {
+        try (GatewayProcess gw = GatewayProcess.launch("prod-bad-values", List.of(db(),
+                "-Ddiminuendo.auth.jwt-secret=short",
+                "-Ddiminuendo.limits.outbound-queue=1",
+                "-Ddiminuendo.auth.jwt-public-key-location=/nonexistent/key.pem"))) {
+            assertThat(gw.awaitExit(Duration.ofSeconds(30))).isNotZero();
+            assertThat(gw.log()).contains("diminuendo.auth.jwt-secret must be at least 32 bytes")
+                    .contains("diminuendo.limits.outbound-queue must be at least 16")
+                    .contains("diminuendo.auth.jwt-public-key-location");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+package io.diminuendo.health;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+
+import io.diminuendo.support.Keys;
+import io.diminuendo.support.WsClient;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.path.json.JsonPath;
+
+/** {@code /health}, the SmallRye health probes and the gateway's Prometheus meters. */
+@QuarkusTest
+class HealthTest {
+
+    @TestHTTPResource("/ws")
+    URI ws;
+
+    @Test
+    void healthAnswersOkWithTheSimulatedUpstreamTheStoreAndTheVersionWithoutAuthentication() {
+        JsonPath body = given().when().get("/health")
+                .then().statusCode(200).contentType("application/json").extract().jsonPath();
+        assertThat(body.getString("status")).isEqualTo("ok");
+        assertThat(body.getString("upstreams.simulated.status")).isEqualTo("up");
+        assertThat(body.getLong("upstreams.simulated.checkedAt")).isPositive();
+        assertThat(body.getMap("upstreams.simulated")).containsKey("latencyMs");
+        assertThat(body.getString("store.status")).isEqualTo("up");
+        assertThat(body.getString("version")).isNotBlank();
+    }
+
+    @Test
+    void livenessAndReadinessAreUpAndReadinessProvesTheStoreWritable() {
+        given().when().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"))
+                .body("checks.name", hasItem("writer"));
+        JsonPath ready = given().when().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
+                .extract().jsonPath();
+        Map<String, Object> store = ready.getMap("checks.find { it.name == 'store' }");
+        assertThat(store).isNotNull();
+        assertThat(store.get("status")).isEqualTo("UP");
+        assertThat(ready.getBoolean("checks.find { it.name == 'store' }.data.writable")).isTrue();
+        assertThat(ready.getBoolean("checks.find { it.name == 'store' }.data.writerHealthy")).isTrue();
+        assertThat(ready.getBoolean("checks.find { it.name == 'store' }.data.shuttingDown")).isFalse();
+    }
+
+    @Test
+    void metricsExposeTheGatewayMeters() {
+        try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
+            // make sure events were published and persisted at least once in this run
+            String id = alice.createSession("metrics");
+            alice.request("subscribe", "sessionId", id);
+            alice.request("send_message", "sessionId", id, "text", "/sim tokens=2");
+            alice.awaitEvent(id, "turn_completed");
+
+            String metrics = metrics();
+            for (String name : List.of("diminuendo_events_published_total", "diminuendo_events_persisted_total",
+                    "diminuendo_writer_queue_depth", "diminuendo_writer_batch_size_count",
+                    "diminuendo_writer_batch_size_sum", "diminuendo_writer_commit_latency_seconds_count",
+                    "diminuendo_writer_commit_latency_seconds_sum", "diminuendo_connections_open",
+                    "diminuendo_connections_authenticated", "diminuendo_sessions",
+                    "diminuendo_connections_slow_consumer_closes_total")) {
+                assertThat(metrics).as(name).containsPattern("(?m)^" + name + "(\\{[^}]*\\})? ");
+            }
+            for (String code : List.of("bad_request", "unauthorized", "forbidden", "not_found", "conflict", "too_large",
+                    "internal")) {
+                assertThat(metrics).containsPattern("(?m)^diminuendo_errors_total\\{[^}]*code=\"" + code + "\"");
+            }
+            assertThat(value(metrics, "diminuendo_events_published_total", null)).isGreaterThanOrEqualTo(6);
+            assertThat(value(metrics, "diminuendo_events_persisted_total", null)).isPositive();
+            assertThat(value(metrics, "diminuendo_connections_open", null)).isGreaterThanOrEqualTo(1);
+            assertThat(value(metrics, "diminuendo_connections_authenticated", null)).isGreaterThanOrEqualTo(1);
+            assertThat(value(metrics, "diminuendo_sessions", null)).isGreaterThanOrEqualTo(1);
+            assertThat(value(metrics, "diminuendo_writer_batch_size_count", null)).isPositive();
+        }
+    }
+
+    @Test
+    void theErrorCounterCountsNotFoundReplies() {
+        double before = value(metrics(), "diminuendo_errors_total", "not_found");
+        String missing = UUID.randomUUID().toString();
+        given().header("Authorization", "Bearer " + Keys.ALICE).when().get("/api/sessions/" + missing)
+                .then().statusCode(404).body("code", equalTo("not_found"));
+        try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
+            assertThat(alice.request("get_session", "sessionId", missing).path("code").asText()).isEqualTo("not_found");
+        }
+        double after = value(metrics(), "diminuendo_errors_total", "not_found");
+        assertThat(after).isGreaterThanOrEqualTo(before + 2);
+    }
+
+    private static String metrics() {
+        String body = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(body).isNotNull();
+        return body;
+    }
+
+    /** The value of a sample line, optionally the one whose {@code code} label is {@code code}. */
+    private static double value(String metrics, String name, String code) {
+        String labels = code == null ? "(\\{[^}]*\\})?" : "\\{[^}]*code=\"" + Pattern.quote(code) + "\"[^}]*\\}";
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + labels + " ([-+0-9.eE]+|NaN)$").matcher(metrics);
+        assertThat(m.find()).as("sample " + name + (code == null ? "" : "{code=" + code + "}")).isTrue();
+        return Double.parseDouble(m.group(m.groupCount()));
+    }
+}

@@ -65,7 +65,7 @@ public class SessionResource {
     public CompletionStage<Response> create(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth, String body) {
         Identity who = identity(auth);
         ClientRequest.CreateSession r = (ClientRequest.CreateSession) decodeBody(body, "create_session");
-        return sessions.create(who, r.title(), r.metadataJson())
+        return sessions.create(who, r.title(), r.metadataJson(), r.agent())
                 .thenApply(json -> Response.status(Response.Status.CREATED).entity(json).build());
     }
 

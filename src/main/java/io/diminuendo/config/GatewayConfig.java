@@ -26,6 +26,58 @@ public interface GatewayConfig {
     /** The built-in simulated agent. */
     Simulator simulator();
 
+    /**
+     * Agent backends by name: {@code diminuendo.backends.<name>.kind=simulated|websocket|openai} and their
+     * settings. A backend named {@code simulated} of kind {@code simulated} always exists.
+     */
+    Map<String, Backend> backends();
+
+    /** The backend new sessions use when {@code create_session} names none. */
+    @WithDefault("simulated")
+    String defaultBackend();
+
+    enum BackendKind {
+        SIMULATED, WEBSOCKET, OPENAI
+    }
+
+    interface Backend {
+        /** {@code simulated}, {@code websocket} (PROTOCOL §3) or {@code openai} (chat completions, streaming). */
+        BackendKind kind();
+
+        /** websocket: {@code ws://host:port/agent}; openai: the base URL before {@code /v1/chat/completions}. */
+        Optional<String> url();
+
+        /** openai: sent as {@code Authorization: Bearer}; websocket: sent the same way on the upgrade. */
+        Optional<String> apiKey();
+
+        /** openai: the {@code model} of each request. */
+        Optional<String> model();
+
+        /** Time allowed to open a connection. */
+        @WithDefault("5s")
+        Duration connectTimeout();
+
+        /** A turn that receives no bytes for this long fails ({@code backend_timeout}). */
+        @WithDefault("60s")
+        Duration idleTimeout();
+
+        /** websocket: ping interval; the connection is declared lost after two intervals without any frame. */
+        @WithDefault("5s")
+        Duration heartbeatInterval();
+
+        /** websocket: first reconnect delay; doubles per failure, with jitter, up to {@code reconnect-max}. */
+        @WithDefault("250ms")
+        Duration reconnectMin();
+
+        /** websocket: longest reconnect delay. */
+        @WithDefault("10s")
+        Duration reconnectMax();
+
+        /** openai: earlier messages sent with each turn (rebuilt from the session's stored events). */
+        @WithDefault("50")
+        int maxHistoryMessages();
+    }
+
     interface Auth {
         /** HMAC secret for HS256 JWTs (at least 32 bytes). Unset: HS256 tokens are refused. */
         Optional<String> jwtSecret();
@@ -127,5 +179,9 @@ public interface GatewayConfig {
         /** Delay between the echo reply's text deltas (prompts without {@code /sim}). */
         @WithDefault("2ms")
         Duration echoDelay();
+
+        /** Serve the simulator as a §3 backend at {@code /agent} (the {@code simulator} profile turns it on). */
+        @WithDefault("false")
+        boolean serveAgentEndpoint();
     }
 }

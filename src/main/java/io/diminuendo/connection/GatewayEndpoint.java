@@ -234,7 +234,7 @@ public class GatewayEndpoint {
         if (request instanceof ClientRequest.Ping) {
             c.send(ServerFrames.pong(id, System.currentTimeMillis()));
         } else if (request instanceof ClientRequest.CreateSession r) {
-            reply(c, id, sessions.create(who, r.title(), r.metadataJson()),
+            reply(c, id, sessions.create(who, r.title(), r.metadataJson(), r.agent()),
                     json -> ServerFrames.withSession("session_created", id, json));
         } else if (request instanceof ClientRequest.ListSessions r) {
             SessionRegistry.Page page = sessions.list(who, r.limit(), r.cursor(), r.status());

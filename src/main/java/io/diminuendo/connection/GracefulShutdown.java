@@ -7,6 +7,7 @@ import org.jboss.logging.Logger;
 
 import io.diminuendo.session.TurnService;
 import io.diminuendo.store.EventStore;
+import io.diminuendo.upstream.Backends;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
 
@@ -24,12 +25,14 @@ public class GracefulShutdown {
     private final TurnService turns;
     private final ConnectionRegistry connections;
     private final EventStore store;
+    private final Backends backends;
     private boolean done;
 
-    public GracefulShutdown(TurnService turns, ConnectionRegistry connections, EventStore store) {
+    public GracefulShutdown(TurnService turns, ConnectionRegistry connections, EventStore store, Backends backends) {
         this.turns = turns;
         this.connections = connections;
         this.store = store;
+        this.backends = backends;
     }
 
     void onSigterm(@Observes ShutdownDelayInitiatedEvent event) {
@@ -50,6 +53,7 @@ public class GracefulShutdown {
         turns.failRunningTurns();
         connections.closeAll();
         store.drainAndStop();
+        backends.close();
         LOG.infof("graceful stop: ended %d running turns, closed connections, drained the writer in %d ms", running,
                 (System.nanoTime() - start) / 1_000_000);
     }

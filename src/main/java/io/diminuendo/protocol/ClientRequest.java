@@ -10,7 +10,8 @@ public sealed interface ClientRequest {
     record Authenticate(String id, String token) implements ClientRequest {
     }
 
-    record CreateSession(String id, String title, String metadataJson) implements ClientRequest {
+    /** {@code agent} names a configured backend, or is null for the default. */
+    record CreateSession(String id, String title, String metadataJson, String agent) implements ClientRequest {
     }
 
     record ListSessions(String id, int limit, String cursor, String status) implements ClientRequest {

@@ -69,7 +69,8 @@ public final class FrameDecoder {
         return switch (typeNode.textValue()) {
             case "authenticate" -> new ClientRequest.Authenticate(id, f.requiredString("token", 16384));
             case "create_session" -> new ClientRequest.CreateSession(id,
-                    f.optionalString("title", limits.maxTitleChars()), f.optionalObject("metadata", limits.maxMetadataChars()));
+                    f.optionalString("title", limits.maxTitleChars()), f.optionalObject("metadata", limits.maxMetadataChars()),
+                    f.optionalString("agent", 64));
             case "list_sessions" -> new ClientRequest.ListSessions(id,
                     f.optionalInt("limit", DEFAULT_LIST_LIMIT, 1, MAX_LIST_LIMIT), f.optionalString("cursor", 256),
                     f.optionalEnum("status", "idle", "running", "archived"));

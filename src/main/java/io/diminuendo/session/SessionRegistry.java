@@ -142,11 +142,16 @@ public class SessionRegistry {
         return require(who, sessionId);
     }
 
-    public CompletionStage<String> create(Identity who, String title, String metadataJson) {
+    /** Creates a session on backend {@code agent} (null: the default backend). */
+    public CompletionStage<String> create(Identity who, String title, String metadataJson, String agent) {
         requireWrite(who);
+        if (agent != null && backends.get(agent) == null) {
+            throw ProtocolException.badRequest("field 'agent' names no configured backend: " + agent);
+        }
         long now = System.currentTimeMillis();
         SessionRecord record = new SessionRecord(UUID.randomUUID().toString(), who.tenantId(), who.userId(),
-                title == null ? "" : title, "idle", metadataJson, backends.defaultBackend().name(), newEpoch(), now, now);
+                title == null ? "" : title, "idle", metadataJson, agent == null ? backends.defaultBackend().name() : agent,
+                newEpoch(), now, now);
         CompletableFuture<String> result = new CompletableFuture<>();
         save(record).whenComplete((v, failure) -> {
             if (failure != null) {

@@ -31,6 +31,7 @@ public class TurnService {
     private final GatewayMetrics metrics;
     private final Vertx vertx;
     private final long timeoutMs;
+    private final GatewayConfig config;
     private final Executor executor = Infrastructure.getDefaultWorkerPool();
     private final AtomicInteger running = new AtomicInteger();
 
@@ -42,6 +43,7 @@ public class TurnService {
         this.metrics = metrics;
         this.vertx = vertx;
         this.timeoutMs = config.turns().timeout().toMillis();
+        this.config = config;
         metrics.gauge("diminuendo.turns.running", "Turns currently running", running::get);
     }
 
@@ -52,7 +54,10 @@ public class TurnService {
     public CompletionStage<String> send(Identity who, String sessionId, String text, String clientMessageId) {
         SessionRegistry.requireWrite(who);
         SessionState s = registry.require(who, sessionId);
-        AgentBackend backend = backends.defaultBackend();
+        AgentBackend backend = backends.get(s.record().agent());
+        if (backend == null) {
+            throw ProtocolException.unavailable("agent backend '" + s.record().agent() + "' is not configured");
+        }
         String turnId = UUID.randomUUID().toString();
         synchronized (s.stream()) {
             if (s.isDeleted()) {
@@ -74,6 +79,7 @@ public class TurnService {
                 metrics.writerRejections.increment();
                 throw SessionRegistry.overloaded();
             }
+            long userMessageSeq = s.stream().lastSeq();
             running.incrementAndGet();
             long[] timer = new long[1];
             Turn turn = new Turn(turnId, s, store, new EventMapper(metrics), executor, () -> {
@@ -87,9 +93,27 @@ public class TurnService {
                     turn.fail("timeout", "the turn ran longer than " + timeoutMs + " ms");
                 }
             });
-            turn.handle(backend.start(new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, List.of()), turn));
+            if (!backend.needsHistory()) {
+                turn.handle(backend.start(new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, List.of()), turn));
+            } else {
+                Conversation.load(store, executor, sessionId, userMessageSeq, maxHistory(backend)).whenComplete((history, failure) -> {
+                    synchronized (s.stream()) {
+                        if (failure != null) {
+                            turn.fail("history_unavailable", "could not read the session's history for the backend");
+                        } else if (!turn.isEnded()) {
+                            turn.handle(backend.start(
+                                    new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, history), turn));
+                        }
+                    }
+                });
+            }
         }
         return store.barrier().thenApply(v -> turnId);
+    }
+
+    private int maxHistory(AgentBackend backend) {
+        GatewayConfig.Backend settings = config.backends().get(backend.name());
+        return settings == null ? 50 : settings.maxHistoryMessages();
     }
 
     /**

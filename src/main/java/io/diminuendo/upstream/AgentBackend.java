@@ -1,6 +1,6 @@
 package io.diminuendo.upstream;
 
-/** An agent backend: the built-in simulator, or (later) a WebSocket or OpenAI-compatible upstream. */
+/** An agent backend: the built-in simulator, a §3 WebSocket upstream, or an OpenAI-compatible server. */
 public interface AgentBackend {
     String name();
 
@@ -15,4 +15,13 @@ public interface AgentBackend {
 
     /** Starts a turn; events flow into {@code sink}. Must not block. */
     TurnHandle start(TurnRequest request, TurnSink sink);
+
+    /** Whether {@link TurnRequest#history()} should be filled (it costs a read of the session's events). */
+    default boolean needsHistory() {
+        return true;
+    }
+
+    /** Releases connections; called once at shutdown. */
+    default void close() {
+    }
 }

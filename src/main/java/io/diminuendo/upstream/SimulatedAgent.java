@@ -49,6 +49,11 @@ public class SimulatedAgent implements AgentBackend {
     }
 
     @Override
+    public boolean needsHistory() {
+        return false;
+    }
+
+    @Override
     public TurnHandle start(TurnRequest request, TurnSink sink) {
         Script script = Script.parse(request.text(), echoDelayMs);
         Run run = new Run(vertx.getOrCreateContext(), script.steps, sink);

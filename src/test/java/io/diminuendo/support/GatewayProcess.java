@@ -35,23 +35,37 @@ public final class GatewayProcess implements AutoCloseable {
      * Starts the jar on a free port with {@code db} as its store and an admin API key ({@link #API_KEY}, user
      * {@code ivan}, tenant {@code it}), and waits until {@code /health} answers.
      */
-    public static GatewayProcess start(Path db, String name) throws IOException, InterruptedException {
-        GatewayProcess g = launch(name, List.of("-Ddiminuendo.store.path=" + db,
+    public static GatewayProcess start(Path db, String name, String... extraProperties)
+            throws IOException, InterruptedException {
+        List<String> props = new ArrayList<>(List.of("-Ddiminuendo.store.path=" + db,
                 "-Ddiminuendo.auth.api-keys.it.key=" + API_KEY,
                 "-Ddiminuendo.auth.api-keys.it.user-id=ivan",
                 "-Ddiminuendo.auth.api-keys.it.tenant-id=it",
                 "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin"));
+        props.addAll(List.of(extraProperties));
+        GatewayProcess g = launch(name, freePort(), props);
+        g.awaitHealthy(Duration.ofSeconds(30));
+        return g;
+    }
+
+    /** Starts the standalone simulator ({@code simulator} profile) on {@code port} and waits until it answers. */
+    public static GatewayProcess startSimulator(String name, int port) throws IOException, InterruptedException {
+        GatewayProcess g = launch(name, port, List.of("-Dquarkus.profile=simulator", "-D%simulator.quarkus.http.port=" + port,
+                "-D%simulator.diminuendo.store.path=" + Path.of("target", "it-data", name + "-" + System.nanoTime() + ".db").toAbsolutePath()));
         g.awaitHealthy(Duration.ofSeconds(30));
         return g;
     }
 
     /** Starts the jar with exactly {@code properties} (plus a free port) and does not wait for it. */
     public static GatewayProcess launch(String name, List<String> properties) throws IOException {
+        return launch(name, freePort(), properties);
+    }
+
+    private static GatewayProcess launch(String name, int port, List<String> properties) throws IOException {
         String jar = System.getProperty("diminuendo.app.jar", "target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(Path.of(jar))) {
             throw new IllegalStateException("packaged gateway not found at " + jar + "; run ./mvnw verify");
         }
-        int port = freePort();
         Path log = Path.of("target", "it-logs", name + ".log");
         Files.createDirectories(log.getParent());
         Files.deleteIfExists(log);
@@ -73,7 +87,7 @@ public final class GatewayProcess implements AutoCloseable {
         return process.exitValue();
     }
 
-    private static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
@@ -97,6 +111,16 @@ public final class GatewayProcess implements AutoCloseable {
             Thread.sleep(50);
         }
         throw new IllegalStateException("gateway not healthy within " + timeout + "; see " + log);
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** GET {@code path} on this process; returns the body. */
+    public String get(String path) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
     }
 
     public URI ws() {

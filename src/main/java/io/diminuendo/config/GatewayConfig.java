@@ -32,6 +32,15 @@ public interface GatewayConfig {
      */
     Map<String, Backend> backends();
 
+    /** Readiness settings. */
+    Health health();
+
+    interface Health {
+        /** When true, {@code /q/health/ready} is down while the default backend is down. */
+        @WithDefault("false")
+        boolean requireDefaultBackend();
+    }
+
     /** The backend new sessions use when {@code create_session} names none. */
     @WithDefault("simulated")
     String defaultBackend();

@@ -46,8 +46,10 @@ public class HealthRoute {
             first = false;
             ok &= b.isUp();
             Json.string(upstreams, b.name()).append(':');
-            upstreams.append(Json.obj().str("status", b.isUp() ? "up" : "down").raw("latencyMs", format(b.latencyMs()))
-                    .num("checkedAt", b.checkedAt()).end());
+            long checkedAt = b.checkedAt();
+            Json.Obj o = Json.obj().str("status", b.isUp() ? "up" : "down").raw("latencyMs", format(b.latencyMs()))
+                    .num("checkedAt", checkedAt);
+            upstreams.append((checkedAt > 0 ? o.num("ageMs", Math.max(0, System.currentTimeMillis() - checkedAt)) : o).end());
         }
         upstreams.append('}');
         return Json.obj().str("status", ok ? "ok" : "degraded").raw("upstreams", upstreams.toString())

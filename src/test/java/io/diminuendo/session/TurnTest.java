@@ -65,10 +65,17 @@ class TurnTest {
         return c.drain().stream().filter(n -> isEventOf(n, sessionId)).toList();
     }
 
+    /** The session's whole stored stream, paged. */
     private static List<JsonNode> history(WsClient c, String sessionId) {
         List<JsonNode> out = new ArrayList<>();
-        c.request("history", "sessionId", sessionId, "limit", 1000).path("events").forEach(out::add);
-        return out;
+        while (true) {
+            JsonNode page = c.request("history", "sessionId", sessionId, "afterSeq", (long) out.size(), "limit", 1000);
+            int before = out.size();
+            page.path("events").forEach(out::add);
+            if (out.size() == before || out.size() >= page.path("lastSeq").asLong()) {
+                return out;
+            }
+        }
     }
 
     /** Exactly one terminal event in the turn's events, and it is the last one. */
@@ -391,6 +398,116 @@ class TurnTest {
 
             send(alice, sid, "no client id");
             assertThat(alice.eventsUntilTurnEnds(sid).get(0).path("data").has("clientMessageId")).isFalse();
+        }
+    }
+
+    @Test
+    void concurrentSendsOnAnIdleSessionStartExactlyOneTurn() {
+        try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
+                WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
+            for (int round = 0; round < 15; round++) {
+                String sid = alice.createSession("concurrent sends " + round);
+                subscribe(alice, sid);
+                String a = WsClient.nextId();
+                String b = WsClient.nextId();
+                alice.send(WsClient.frame("send_message", "sessionId", sid, "text", "/sim hang").put("id", a));
+                bob.send(WsClient.frame("send_message", "sessionId", sid, "text", "/sim hang").put("id", b));
+                JsonNode fromAlice = alice.reply(a);
+                JsonNode fromBob = bob.reply(b);
+
+                List<String> types = List.of(fromAlice.path("type").asText(), fromBob.path("type").asText());
+                assertThat(types).as("round %d", round).containsExactlyInAnyOrder("message_accepted", "error");
+                JsonNode refused = "error".equals(types.get(0)) ? fromAlice : fromBob;
+                JsonNode accepted = refused == fromAlice ? fromBob : fromAlice;
+                assertThat(refused.path("code").asText()).isEqualTo("conflict");
+                String winner = accepted == fromAlice ? "alice" : "bob";
+
+                List<JsonNode> events = alice.eventsUntil(sid, "text_delta");
+                assertThat(alice.request("cancel_turn", "sessionId", sid).path("turnId").asText())
+                        .isEqualTo(accepted.path("turnId").asText());
+                events.addAll(alice.eventsUntilTurnEnds(sid));
+                assertThat(kinds(events).stream().filter("user_message"::equals)).as("round %d", round).hasSize(1);
+                assertThat(events.get(0).path("data").path("userId").asText()).isEqualTo(winner);
+                assertThat(events).allMatch(e -> accepted.path("turnId").asText().equals(e.path("turnId").asText()));
+                assertThat(eventsBeforePong(alice, sid)).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void aCancelRacingTheTurnsOwnEndYieldsExactlyOneTerminalEventThatMatchesTheReply() {
+        try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
+                WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
+            String sid = alice.createSession("cancel race");
+            subscribe(alice, sid);
+            int cancelled = 0;
+            for (int round = 0; round < 20; round++) {
+                String sendId = WsClient.nextId();
+                alice.send(WsClient.frame("send_message", "sessionId", sid, "text", "/sim tokens=" + (round * 100))
+                        .put("id", sendId));
+                List<JsonNode> events = alice.eventsUntil(sid, "turn_started");
+                JsonNode reply = bob.request("cancel_turn", "sessionId", sid);
+                events.addAll(alice.eventsUntilTurnEnds(sid));
+                String turnId = alice.reply(sendId).path("turnId").asText();
+                assertThat(events).allMatch(e -> turnId.equals(e.path("turnId").asText()));
+                assertThat(eventsBeforePong(alice, sid)).as("round %d: events after the terminal one", round).isEmpty();
+
+                if ("cancel_requested".equals(reply.path("type").asText())) {
+                    cancelled++;
+                    assertThat(reply.path("turnId").asText()).isEqualTo(turnId);
+                    assertSingleTerminalLast(events, "turn_cancelled");
+                } else {
+                    assertThat(reply.path("code").asText()).as("round %d reply %s", round, reply).isEqualTo("conflict");
+                    assertSingleTerminalLast(events, "turn_completed");
+                }
+            }
+            List<JsonNode> stored = history(alice, sid);
+            long turns = stored.stream().filter(e -> "user_message".equals(e.path("kind").asText())).count();
+            long terminals = stored.stream().filter(e -> TERMINAL.contains(e.path("kind").asText())).count();
+            assertThat(terminals).as("one terminal event per turn").isEqualTo(turns).isEqualTo(20);
+            assertThat(cancelled).as("both outcomes occur: short turns end first, long ones are cancelled")
+                    .isBetween(1, 19);
+        }
+    }
+
+    @Test
+    void concurrentDecisionsOnOneRequestResolveItExactlyOnce() {
+        try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
+                WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
+            String sid = alice.createSession("concurrent decisions");
+            subscribe(alice, sid);
+            for (int round = 0; round < 10; round++) {
+                String requestId = awaitPermissionRequest(alice, sid, "/sim permission hang").path("data")
+                        .path("requestId").asText();
+                String a = WsClient.nextId();
+                String b = WsClient.nextId();
+                alice.send(WsClient.frame("permission_decision", "sessionId", sid, "requestId", requestId,
+                        "decision", "allow").put("id", a));
+                bob.send(WsClient.frame("permission_decision", "sessionId", sid, "requestId", requestId,
+                        "decision", "deny").put("id", b));
+                JsonNode fromAlice = alice.reply(a);
+                JsonNode fromBob = bob.reply(b);
+                List<String> types = List.of(fromAlice.path("type").asText(), fromBob.path("type").asText());
+                assertThat(types).as("round %d", round)
+                        .containsExactlyInAnyOrder("permission_decision_accepted", "error");
+                boolean aliceWon = "permission_decision_accepted".equals(types.get(0));
+                assertThat((aliceWon ? fromBob : fromAlice).path("code").asText()).isEqualTo("conflict");
+
+                List<JsonNode> upToResolved = alice.eventsUntil(sid, "permission_resolved");
+                JsonNode resolved = upToResolved.get(upToResolved.size() - 1).path("data");
+                assertThat(resolved.path("decision").asText()).isEqualTo(aliceWon ? "allow" : "deny");
+                assertThat(resolved.path("userId").asText()).isEqualTo(aliceWon ? "alice" : "bob");
+                assertThat(alice.request("cancel_turn", "sessionId", sid).path("type").asText()).isEqualTo("cancel_requested");
+                alice.eventsUntilTurnEnds(sid);
+            }
+            List<JsonNode> stored = history(alice, sid);
+            List<JsonNode> resolutions = stored.stream().filter(e -> "permission_resolved".equals(e.path("kind").asText()))
+                    .toList();
+            assertThat(resolutions).as("one resolution per request").hasSize(10);
+            for (JsonNode r : resolutions) {
+                String decision = r.path("data").path("decision").asText();
+                assertThat(r.path("data").path("userId").asText()).isEqualTo("allow".equals(decision) ? "alice" : "bob");
+            }
         }
     }
 }

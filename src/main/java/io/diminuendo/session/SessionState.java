@@ -1,15 +1,20 @@
 package io.diminuendo.session;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import io.diminuendo.protocol.Json;
 import io.diminuendo.store.SessionRecord;
 import io.diminuendo.stream.SessionStream;
 
 /** A session as the gateway holds it: its durable record, its live stream and its running turn, if any. */
 public final class SessionState {
+    static final int RESOLVED_KEPT = 256;
     private volatile SessionRecord record;
     private final SessionStream stream;
     private volatile Turn activeTurn;
     private volatile boolean deleted;
+    private Map<String, Boolean> resolvedPermissions;
 
     SessionState(SessionRecord record, SessionStream stream) {
         this.record = record;
@@ -43,6 +48,24 @@ public final class SessionState {
 
     void activeTurn(Turn turn) {
         this.activeTurn = turn;
+    }
+
+    /** True if {@code requestId} was answered in this session, also in a turn that has ended. Under the stream's monitor. */
+    boolean isPermissionResolved(String requestId) {
+        return resolvedPermissions != null && resolvedPermissions.containsKey(requestId);
+    }
+
+    /** Remembers an answered permission request (the most recent {@value #RESOLVED_KEPT}). Under the stream's monitor. */
+    void permissionResolved(String requestId) {
+        if (resolvedPermissions == null) {
+            resolvedPermissions = new LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+                    return size() > RESOLVED_KEPT;
+                }
+            };
+        }
+        resolvedPermissions.put(requestId, Boolean.TRUE);
     }
 
     public boolean isArchived() {

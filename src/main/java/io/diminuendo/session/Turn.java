@@ -168,6 +168,7 @@ final class Turn implements TurnSink, EventMapper.Output {
             throw ProtocolException.conflict("permission request " + requestId + " was already resolved");
         }
         permissionsResolved.put(requestId, Boolean.TRUE);
+        session.permissionResolved(requestId);
         acknowledge.run();
         publish("permission_resolved", Json.obj().str("requestId", requestId).str("decision", decision)
                 .str("userId", userId).end());

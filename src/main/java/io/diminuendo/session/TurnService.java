@@ -138,6 +138,9 @@ public class TurnService {
         SessionRegistry.requireWrite(who);
         SessionState s = registry.require(who, sessionId);
         synchronized (s.stream()) {
+            if (s.isPermissionResolved(requestId)) {
+                throw ProtocolException.conflict("permission request " + requestId + " was already resolved");
+            }
             Turn turn = s.activeTurn();
             if (turn == null) {
                 throw ProtocolException.notFound("permission request", requestId);

@@ -255,7 +255,8 @@ public class GatewayEndpoint {
             sessions.get(who, r.sessionId());
             Subscription sub = c.subscriptions().remove(r.sessionId());
             if (sub != null) {
-                detach(sub);
+                hub.unsubscribe(Hub.sessionTopic(sub.sessionId()), sub);
+                sub.closeAnswering("unsubscribed");
             }
             c.send(ServerFrames.unsubscribed(id, r.sessionId(), null));
         } else if (request instanceof ClientRequest.History r) {
@@ -279,9 +280,10 @@ public class GatewayEndpoint {
         SessionState s = sessions.get(who, r.sessionId());
         Subscription previous = c.subscriptions().remove(r.sessionId());
         if (previous != null) {
-            detach(previous);
+            hub.unsubscribe(Hub.sessionTopic(previous.sessionId()), previous);
+            previous.closeAnswering("replaced");
         }
-        Subscription sub = new Subscription(r.sessionId(), c);
+        Subscription sub = new Subscription(r.sessionId(), c, r.id());
         c.subscriptions().put(r.sessionId(), sub);
         replay.subscribe(s.stream(), sub, r.afterSeq(),
                 boundary -> ServerFrames.subscribed(r.id(), r.sessionId(), boundary, s.status(), s.epoch()));

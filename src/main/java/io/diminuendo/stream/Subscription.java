@@ -3,6 +3,7 @@ package io.diminuendo.stream;
 import java.util.ArrayDeque;
 
 import io.diminuendo.hub.Subscriber;
+import io.diminuendo.protocol.ServerFrames;
 
 /**
  * One connection's subscription to one session. While a replay runs it buffers live frames (bounded by the
@@ -18,9 +19,25 @@ public final class Subscription implements Subscriber {
     private boolean closed;
     private long lastSentSeq;
 
-    public Subscription(String sessionId, FrameSink sink) {
+    private final String requestId;
+
+    /** {@code requestId} is the id of the {@code subscribe} request (JSON text, may be null). */
+    public Subscription(String sessionId, FrameSink sink, String requestId) {
         this.sessionId = sessionId;
         this.sink = sink;
+        this.requestId = requestId;
+    }
+
+    /**
+     * Closes the subscription; if its {@code subscribed} reply was not sent yet (a replay was still running),
+     * the {@code subscribe} request is answered with {@code unsubscribed} and {@code reason} instead.
+     */
+    public synchronized void closeAnswering(String reason) {
+        boolean unanswered = !live && !closed;
+        closed = true;
+        if (unanswered) {
+            sink.send(ServerFrames.unsubscribed(requestId, sessionId, reason));
+        }
     }
 
     public String sessionId() {

@@ -311,4 +311,23 @@ class ReplayTest {
             assertThat(c.drain()).noneMatch(n -> isEventOf(n, sid));
         }
     }
+
+    @Test
+    void aSubscribeReplacedDuringItsReplayIsStillAnswered() {
+        try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
+            String sessionId = c.createSession("replaced replay");
+            c.request("subscribe", "sessionId", sessionId);
+            sendMessage(c, sessionId, "/sim tokens=3000");
+            c.eventsUntilTurnEnds(sessionId);
+
+            String first = sendSubscribe(c, sessionId, 0);
+            JsonNode second = c.request("subscribe", "sessionId", sessionId, "afterSeq", 2999);
+            assertThat(second.path("type").asText()).isEqualTo("subscribed");
+            JsonNode firstReply = c.await(n -> first.equals(n.path("id").asText(null)));
+            assertThat(firstReply.path("type").asText()).isIn("subscribed", "unsubscribed");
+            if ("unsubscribed".equals(firstReply.path("type").asText())) {
+                assertThat(firstReply.path("reason").asText()).isEqualTo("replaced");
+            }
+        }
+    }
 }

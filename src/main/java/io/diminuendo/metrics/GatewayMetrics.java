@@ -25,6 +25,7 @@ public class GatewayMetrics {
     public final Counter slowConsumerCloses;
     public final Counter writerRejections;
     public final Counter writerFailures;
+    public final Counter streamPauses;
     public final DistributionSummary batchSize;
     public final Timer commitLatency;
     private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
@@ -38,6 +39,7 @@ public class GatewayMetrics {
         slowConsumerCloses = Counter.builder("diminuendo.connections.slow.consumer.closes").description("Connections closed with 4009").register(registry);
         writerRejections = Counter.builder("diminuendo.writer.rejections").description("Writes refused because the writer queue was full").register(registry);
         writerFailures = Counter.builder("diminuendo.writer.failures").description("Batches whose commit failed").register(registry);
+        streamPauses = Counter.builder("diminuendo.stream.pauses").description("Times a turn paused its backend because the writer queue was full").register(registry);
         batchSize = DistributionSummary.builder("diminuendo.writer.batch.size").description("Writes per committed batch").register(registry);
         commitLatency = Timer.builder("diminuendo.writer.commit.latency").description("Time to apply and commit one batch").register(registry);
         for (ErrorCode code : ErrorCode.values()) {

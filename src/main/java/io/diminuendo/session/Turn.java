@@ -28,13 +28,16 @@ final class Turn implements TurnSink, EventMapper.Output {
     private final EventMapper mapper;
     private final Executor executor;
     private final Runnable onEnd;
+    private final Runnable paused;
     private final ArrayDeque<String[]> waiting = new ArrayDeque<>();
     private final Map<String, Boolean> permissionsResolved = new HashMap<>();
     private TurnHandle handle;
     private Runnable resume;
     private volatile boolean ended;
 
-    Turn(String id, SessionState session, EventStore store, EventMapper mapper, Executor executor, Runnable onEnd) {
+    /** {@code paused} runs each time the turn starts holding events back because the store is full. */
+    Turn(String id, SessionState session, EventStore store, EventMapper mapper, Executor executor, Runnable onEnd,
+            Runnable paused) {
         this.id = id;
         this.session = session;
         this.stream = session.stream();
@@ -42,6 +45,7 @@ final class Turn implements TurnSink, EventMapper.Output {
         this.mapper = mapper;
         this.executor = executor;
         this.onEnd = onEnd;
+        this.paused = paused;
     }
 
     String id() {
@@ -104,6 +108,7 @@ final class Turn implements TurnSink, EventMapper.Output {
         }
         waiting.add(new String[] {kind, dataJson});
         if (waiting.size() == 1) {
+            paused.run();
             store.whenWritable(() -> executor.execute(this::drain));
         }
     }

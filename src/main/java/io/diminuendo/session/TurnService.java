@@ -85,7 +85,7 @@ public class TurnService {
             Turn turn = new Turn(turnId, s, store, new EventMapper(metrics), executor, () -> {
                 running.decrementAndGet();
                 vertx.cancelTimer(timer[0]);
-            });
+            }, metrics.streamPauses::increment);
             s.activeTurn(turn);
             turn.publish("turn_started", "{}");
             timer[0] = vertx.setTimer(timeoutMs, id -> {

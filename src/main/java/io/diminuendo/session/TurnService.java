@@ -9,6 +9,8 @@ import java.util.function.Consumer;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.jboss.logging.Logger;
+
 import io.diminuendo.auth.Identity;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
@@ -25,6 +27,7 @@ import io.vertx.core.Vertx;
 /** Starts, cancels and steers turns: {@code send_message}, {@code cancel_turn}, {@code permission_decision}. */
 @ApplicationScoped
 public class TurnService {
+    private static final Logger LOG = Logger.getLogger(TurnService.class);
     private final SessionRegistry registry;
     private final EventStore store;
     private final Backends backends;
@@ -94,21 +97,31 @@ public class TurnService {
                 }
             });
             if (!backend.needsHistory()) {
-                turn.handle(backend.start(new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, List.of()), turn));
+                startAtBackend(backend, turn, new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, List.of()));
             } else {
                 Conversation.load(store, executor, sessionId, userMessageSeq, maxHistory(backend)).whenComplete((history, failure) -> {
                     synchronized (s.stream()) {
                         if (failure != null) {
                             turn.fail("history_unavailable", "could not read the session's history for the backend");
                         } else if (!turn.isEnded()) {
-                            turn.handle(backend.start(
-                                    new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, history), turn));
+                            startAtBackend(backend, turn,
+                                    new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, history));
                         }
                     }
                 });
             }
         }
         return store.barrier().thenApply(v -> turnId);
+    }
+
+    /** Hands the turn to its backend; a backend that throws ends the turn instead of leaving it running. */
+    private static void startAtBackend(AgentBackend backend, Turn turn, TurnRequest request) {
+        try {
+            turn.handle(backend.start(request, turn));
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "backend %s failed to start turn %s", backend.name(), turn.id());
+            turn.fail("backend_error", "agent backend '" + backend.name() + "' could not start the turn");
+        }
     }
 
     private int maxHistory(AgentBackend backend) {

@@ -1,6 +1,7 @@
 package io.diminuendo.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -176,6 +177,53 @@ public interface GatewayConfig {
         /** Largest session metadata object, in characters of JSON. */
         @WithDefault("16384")
         int maxMetadataChars();
+
+        /** Authenticated connections one user may hold; more are closed with 4429. */
+        @WithDefault("100")
+        int maxConnectionsPerUser();
+
+        /** Authenticated connections one tenant may hold; more are closed with 4429. */
+        @WithDefault("10000")
+        int maxConnectionsPerTenant();
+
+        /** Sustained client frames per second per connection (token bucket); over it frames get {@code rate_limited}. */
+        @WithDefault("100")
+        int framesPerSecond();
+
+        /** Frames a connection may send in a burst above the sustained rate. */
+        @WithDefault("200")
+        int frameBurst();
+
+        /** Consecutive rate-limited frames after which the connection is closed with 4429. */
+        @WithDefault("100")
+        int maxRejectedFrames();
+
+        /** Sessions one connection may subscribe to at once. */
+        @WithDefault("256")
+        int maxSubscriptionsPerConnection();
+
+        /** Sessions one tenant may hold (archived ones count; deleted ones do not). */
+        @WithDefault("10000")
+        int maxSessionsPerTenant();
+
+        /** The gateway pings every connection this often; a pong or any frame counts as activity. */
+        @WithDefault("30s")
+        Duration pingInterval();
+
+        /** A connection with no activity for this long is closed (1001). */
+        @WithDefault("90s")
+        Duration idleTimeout();
+    }
+
+    /** Transport security. */
+    Security security();
+
+    interface Security {
+        /**
+         * Origins allowed to open {@code /ws} from a browser (exact match, e.g. {@code https://app.example.com}).
+         * Unset: any origin. Requests without an {@code Origin} header (non-browser clients) are always allowed.
+         */
+        Optional<List<String>> allowedOrigins();
     }
 
     interface Turns {

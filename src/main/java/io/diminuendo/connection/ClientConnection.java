@@ -34,6 +34,12 @@ public final class ClientConnection implements FrameSink {
     private volatile Identity identity;
     private volatile boolean closing;
     long authTimer = -1;
+    long expiryTimer = -1;
+    boolean admitted;
+    volatile long lastActivityNanos = System.nanoTime();
+    private double tokens;
+    private long refilledAtNanos = System.nanoTime();
+    private int rejectedInRow;
 
     ClientConnection(WebSocketConnection ws, GatewayMetrics metrics, int capacity) {
         this.ws = ws;
@@ -121,6 +127,35 @@ public final class ClientConnection implements FrameSink {
             }
         }
         return !closing;
+    }
+
+    /**
+     * Token bucket for inbound frames, called on the connection's event loop. Returns 0 when the frame may
+     * proceed, otherwise the number of frames refused in a row (this one included).
+     */
+    int takeFrameToken(int perSecond, int burst) {
+        long now = System.nanoTime();
+        tokens = Math.min(burst, tokens + (now - refilledAtNanos) * perSecond / 1e9);
+        refilledAtNanos = now;
+        if (tokens >= 1) {
+            tokens -= 1;
+            rejectedInRow = 0;
+            return 0;
+        }
+        return ++rejectedInRow;
+    }
+
+    void fillBucket(int burst) {
+        tokens = burst;
+    }
+
+    /** Sends a ping (the sweeper's liveness check); a pong or any frame updates {@link #lastActivityNanos}. */
+    void ping() {
+        if (!closing) {
+            ws.sendPing(io.vertx.core.buffer.Buffer.buffer()).subscribe().with(ok -> {
+            }, failure -> {
+            });
+        }
     }
 
     /** Frames queued and not yet written. */

@@ -6,11 +6,16 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import org.jboss.logging.Logger;
 
+import io.diminuendo.auth.Identity;
+import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
 
 /** Every open client connection. */
 @ApplicationScoped
@@ -19,10 +24,34 @@ public class ConnectionRegistry {
     private static final long CLOSE_WAIT_MS = 3000;
 
     private final Map<String, ClientConnection> open = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> perTenant = new ConcurrentHashMap<>();
     private final AtomicInteger authenticated = new AtomicInteger();
     private volatile boolean shuttingDown;
+    private final GatewayMetrics metrics;
+    private final Vertx vertx;
+    private final GatewayConfig.Limits limits;
 
-    public ConnectionRegistry(GatewayMetrics metrics) {
+    /** Pings every connection each {@code ping-interval} and closes those idle for {@code idle-timeout}. */
+    void startSweeper(@Observes StartupEvent event) {
+        long idleNanos = limits.idleTimeout().toNanos();
+        vertx.setPeriodic(limits.pingInterval().toMillis(), id -> {
+            long now = System.nanoTime();
+            for (ClientConnection c : open.values()) {
+                if (now - c.lastActivityNanos > idleNanos) {
+                    metrics.limitHit("idle_timeout");
+                    c.close(CloseCode.GOING_AWAY, "idle timeout");
+                } else {
+                    c.ping();
+                }
+            }
+        });
+    }
+
+    public ConnectionRegistry(GatewayMetrics metrics, Vertx vertx, GatewayConfig config) {
+        this.metrics = metrics;
+        this.vertx = vertx;
+        this.limits = config.limits();
         metrics.gauge("diminuendo.connections.open", "Open WebSocket connections", open::size);
         metrics.gauge("diminuendo.connections.authenticated", "Authenticated WebSocket connections", authenticated::get);
     }
@@ -37,14 +66,45 @@ public class ConnectionRegistry {
 
     ClientConnection remove(String id) {
         ClientConnection c = open.remove(id);
-        if (c != null && c.identity() != null) {
+        if (c != null && c.admitted) {
             authenticated.decrementAndGet();
+            release(c.identity());
         }
         return c;
     }
 
     void authenticated() {
         authenticated.incrementAndGet();
+    }
+
+    /**
+     * Counts an authenticated connection against its user's and tenant's limits; returns the limit that refused
+     * it ({@code connections_per_user} or {@code connections_per_tenant}), or null when it was admitted.
+     */
+    String admit(Identity who, int maxPerUser, int maxPerTenant) {
+        AtomicInteger user = perUser.computeIfAbsent(who.tenantId() + '/' + who.userId(), k -> new AtomicInteger());
+        if (user.incrementAndGet() > maxPerUser) {
+            user.decrementAndGet();
+            return "connections_per_user";
+        }
+        AtomicInteger tenant = perTenant.computeIfAbsent(who.tenantId(), k -> new AtomicInteger());
+        if (tenant.incrementAndGet() > maxPerTenant) {
+            tenant.decrementAndGet();
+            user.decrementAndGet();
+            return "connections_per_tenant";
+        }
+        return null;
+    }
+
+    void release(Identity who) {
+        AtomicInteger user = perUser.get(who.tenantId() + '/' + who.userId());
+        if (user != null) {
+            user.decrementAndGet();
+        }
+        AtomicInteger tenant = perTenant.get(who.tenantId());
+        if (tenant != null) {
+            tenant.decrementAndGet();
+        }
     }
 
     public boolean isShuttingDown() {

@@ -27,6 +27,7 @@ import io.diminuendo.stream.Subscription;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.OnClose;
 import io.quarkus.websockets.next.OnOpen;
+import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -55,6 +56,8 @@ public class GatewayEndpoint {
     private final int maxFrameBytes;
     private final int outboundCapacity;
     private final long authTimeoutMs;
+    private final GatewayConfig.Limits limits;
+    private final long leewayMs;
 
     public GatewayEndpoint(ConnectionRegistry connections, Authenticator authenticator, SessionRegistry sessions,
             TurnService turns, ReplayService replay, Hub hub, GatewayMetrics metrics, Vertx vertx,
@@ -73,12 +76,15 @@ public class GatewayEndpoint {
         this.maxFrameBytes = limits.maxFrameBytes();
         this.outboundCapacity = limits.outboundQueue();
         this.authTimeoutMs = config.auth().timeout().toMillis();
+        this.limits = limits;
+        this.leewayMs = config.auth().leeway().toMillis();
     }
 
     @OnOpen
     @NonBlocking
     public void onOpen(WebSocketConnection ws) {
         ClientConnection c = new ClientConnection(ws, metrics, outboundCapacity);
+        c.fillBucket(limits.frameBurst());
         connections.add(c);
         if (connections.isShuttingDown()) {
             c.close(CloseCode.GOING_AWAY, "server shutting down");
@@ -91,6 +97,7 @@ public class GatewayEndpoint {
         }
         c.authTimer = vertx.setTimer(authTimeoutMs, id -> {
             if (c.identity() == null) {
+                metrics.limitHit("auth_timeout");
                 c.close(CloseCode.AUTH_TIMEOUT, "authentication timeout");
             }
         });
@@ -105,6 +112,9 @@ public class GatewayEndpoint {
         }
         if (c.authTimer >= 0) {
             vertx.cancelTimer(c.authTimer);
+        }
+        if (c.expiryTimer >= 0) {
+            vertx.cancelTimer(c.expiryTimer);
         }
         Identity who = c.identity();
         if (who != null) {
@@ -123,11 +133,21 @@ public class GatewayEndpoint {
         if (c == null || c.isClosing()) {
             return;
         }
+        c.lastActivityNanos = System.nanoTime();
         if (c.identity() == null) {
             refuseUnauthenticated(c, null);
             return;
         }
         error(c, null, ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames");
+    }
+
+    @OnPongMessage
+    @NonBlocking
+    public void onPong(WebSocketConnection ws, Buffer data) {
+        ClientConnection c = connections.get(ws.id());
+        if (c != null) {
+            c.lastActivityNanos = System.nanoTime();
+        }
     }
 
     @OnTextMessage
@@ -137,7 +157,21 @@ public class GatewayEndpoint {
         if (c == null || c.isClosing()) {
             return;
         }
+        c.lastActivityNanos = System.nanoTime();
+        int refused = c.takeFrameToken(limits.framesPerSecond(), limits.frameBurst());
+        if (refused > 0) {
+            metrics.limitHit("frame_rate");
+            if (refused > limits.maxRejectedFrames()) {
+                metrics.limitHit("frame_rate_close");
+                c.close(CloseCode.TOO_MANY, "too many frames");
+            } else if (refused == 1) {
+                error(c, null, ErrorCode.RATE_LIMITED, "more than " + limits.framesPerSecond()
+                        + " frames per second; frames are dropped until the rate falls");
+            }
+            return;
+        }
         if (exceedsLimit(text)) {
+            metrics.limitHit("frame_size");
             error(c, null, ErrorCode.TOO_LARGE, "frame exceeds " + maxFrameBytes + " bytes");
             return;
         }
@@ -161,7 +195,7 @@ public class GatewayEndpoint {
             refuseUnauthenticated(c, request.id());
             return;
         }
-        if (who.expiresAt() < System.currentTimeMillis()) {
+        if (who.expiresAt() != Long.MAX_VALUE && who.expiresAt() + leewayMs < System.currentTimeMillis()) {
             error(c, request.id(), ErrorCode.UNAUTHORIZED, "token expired; authenticate again");
             c.close(CloseCode.UNAUTHORIZED, "token expired");
             return;
@@ -212,16 +246,48 @@ public class GatewayEndpoint {
             error(c, requestId, ErrorCode.FORBIDDEN, "re-authentication must keep the same user and tenant");
             return;
         }
-        c.identity(who);
         if (previous == null) {
+            String refused = connections.admit(who, limits.maxConnectionsPerUser(), limits.maxConnectionsPerTenant());
+            if (refused != null) {
+                metrics.limitHit(refused);
+                error(c, requestId, ErrorCode.RATE_LIMITED, "too many connections ("
+                        + refused.replace('_', ' ') + "); close another one first");
+                c.close(CloseCode.TOO_MANY, "too many connections");
+                return;
+            }
+            c.admitted = true;
+            c.identity(who);
             if (c.authTimer >= 0) {
                 vertx.cancelTimer(c.authTimer);
             }
             connections.authenticated();
             hub.subscribe(Hub.tenantTopic(who.tenantId()), c.tenantSubscriber());
+        } else {
+            c.identity(who);
         }
+        scheduleExpiry(c, who);
         c.send(ServerFrames.authenticated(requestId, c.id(), who.userId(), who.tenantId(), who.scopes(),
                 System.currentTimeMillis()));
+    }
+
+    /** Closes the connection (4401) when its token expires, unless a fresh {@code authenticate} replaced it. */
+    private void scheduleExpiry(ClientConnection c, Identity who) {
+        if (c.expiryTimer >= 0) {
+            vertx.cancelTimer(c.expiryTimer);
+            c.expiryTimer = -1;
+        }
+        if (who.expiresAt() == Long.MAX_VALUE) {
+            return;
+        }
+        long delay = Math.max(1, who.expiresAt() + leewayMs - System.currentTimeMillis());
+        c.expiryTimer = vertx.setTimer(delay, id -> {
+            Identity current = c.identity();
+            if (current != null && current.expiresAt() + leewayMs <= System.currentTimeMillis()) {
+                metrics.limitHit("token_expired");
+                error(c, null, ErrorCode.UNAUTHORIZED, "token expired; authenticate again with a fresh token");
+                c.close(CloseCode.UNAUTHORIZED, "token expired");
+            }
+        });
     }
 
     private void refuseUnauthenticated(ClientConnection c, String requestId) {
@@ -278,6 +344,12 @@ public class GatewayEndpoint {
 
     private void subscribe(ClientConnection c, Identity who, ClientRequest.Subscribe r) {
         SessionState s = sessions.get(who, r.sessionId());
+        if (c.subscriptions().size() >= limits.maxSubscriptionsPerConnection()
+                && !c.subscriptions().containsKey(r.sessionId())) {
+            metrics.limitHit("subscriptions_per_connection");
+            throw new ProtocolException(ErrorCode.RATE_LIMITED, "this connection already has "
+                    + limits.maxSubscriptionsPerConnection() + " subscriptions; unsubscribe from one first");
+        }
         Subscription previous = c.subscriptions().remove(r.sessionId());
         if (previous != null) {
             hub.unsubscribe(Hub.sessionTopic(previous.sessionId()), previous);

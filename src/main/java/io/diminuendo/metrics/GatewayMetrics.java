@@ -29,6 +29,7 @@ public class GatewayMetrics {
     public final DistributionSummary batchSize;
     public final Timer commitLatency;
     private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
+    private final Map<String, Counter> limits = new java.util.concurrent.ConcurrentHashMap<>();
 
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -42,10 +43,28 @@ public class GatewayMetrics {
         streamPauses = Counter.builder("diminuendo.stream.pauses").description("Times a turn paused its backend because the writer queue was full").register(registry);
         batchSize = DistributionSummary.builder("diminuendo.writer.batch.size").description("Writes per committed batch").register(registry);
         commitLatency = Timer.builder("diminuendo.writer.commit.latency").description("Time to apply and commit one batch").register(registry);
+        for (String limit : LIMITS) {
+            limitHit(limit, 0);
+        }
         for (ErrorCode code : ErrorCode.values()) {
             errors.put(code, Counter.builder("diminuendo.errors").tag("code", code.wire())
                     .description("Error replies sent, by code").register(registry));
         }
+    }
+
+    /** Names of the limits counted by {@link #limitHit}; all are registered at start so they show at 0. */
+    public static final java.util.List<String> LIMITS = java.util.List.of("frame_size", "frame_rate", "frame_rate_close",
+            "connections_per_user", "connections_per_tenant", "subscriptions_per_connection", "sessions_per_tenant",
+            "idle_timeout", "token_expired", "origin", "auth_timeout");
+
+    /** Counts one hit of the named limit ({@code diminuendo_limit_hits_total{limit=…}}). */
+    public void limitHit(String limit) {
+        limitHit(limit, 1);
+    }
+
+    private void limitHit(String limit, int n) {
+        limits.computeIfAbsent(limit, l -> Counter.builder("diminuendo.limit.hits").tag("limit", l)
+                .description("Requests or connections refused or closed by a limit").register(registry)).increment(n);
     }
 
     public void error(ErrorCode code) {

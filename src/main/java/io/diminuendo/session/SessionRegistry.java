@@ -47,6 +47,8 @@ public class SessionRegistry {
     private final Backends backends;
     private final Map<String, SessionState> byId = new ConcurrentHashMap<>();
     private final Map<String, ConcurrentSkipListMap<Key, SessionState>> byTenant = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> tenantCounts = new ConcurrentHashMap<>();
+    private final int maxPerTenant;
 
     /** Orders a tenant's sessions newest first, then by id descending. */
     record Key(long createdAt, String id) implements Comparable<Key> {
@@ -57,7 +59,9 @@ public class SessionRegistry {
         }
     }
 
-    public SessionRegistry(EventStore store, Hub hub, GatewayMetrics metrics, Backends backends) {
+    public SessionRegistry(EventStore store, Hub hub, GatewayMetrics metrics, Backends backends,
+            io.diminuendo.config.GatewayConfig config) {
+        this.maxPerTenant = config.limits().maxSessionsPerTenant();
         this.store = store;
         this.hub = hub;
         this.metrics = metrics;
@@ -109,7 +113,12 @@ public class SessionRegistry {
         byId.put(record.id(), state);
         byTenant.computeIfAbsent(record.tenantId(), t -> new ConcurrentSkipListMap<>())
                 .put(new Key(record.createdAt(), record.id()), state);
+        tenantCount(record.tenantId()).incrementAndGet();
         return state;
+    }
+
+    private java.util.concurrent.atomic.AtomicInteger tenantCount(String tenantId) {
+        return tenantCounts.computeIfAbsent(tenantId, t -> new java.util.concurrent.atomic.AtomicInteger());
     }
 
     static String newEpoch() {
@@ -147,6 +156,12 @@ public class SessionRegistry {
         requireWrite(who);
         if (agent != null && backends.get(agent) == null) {
             throw ProtocolException.badRequest("field 'agent' names no configured backend: " + agent);
+        }
+        ConcurrentSkipListMap<Key, SessionState> existing = byTenant.get(who.tenantId());
+        if (existing != null && tenantCount(who.tenantId()).get() >= maxPerTenant) {
+            metrics.limitHit("sessions_per_tenant");
+            throw new ProtocolException(ErrorCode.RATE_LIMITED, "tenant " + who.tenantId() + " already has "
+                    + maxPerTenant + " sessions; delete some first");
         }
         long now = System.currentTimeMillis();
         SessionRecord record = new SessionRecord(UUID.randomUUID().toString(), who.tenantId(), who.userId(),
@@ -226,8 +241,8 @@ public class SessionRegistry {
             }
             byId.remove(sessionId);
             ConcurrentSkipListMap<Key, SessionState> tenant = byTenant.get(s.tenantId());
-            if (tenant != null) {
-                tenant.remove(new Key(s.record().createdAt(), sessionId));
+            if (tenant != null && tenant.remove(new Key(s.record().createdAt(), sessionId)) != null) {
+                tenantCount(s.tenantId()).decrementAndGet();
             }
             s.stream().closeAll(ServerFrames.unsubscribed(null, sessionId, "session_deleted"));
             result.complete(sessionId);

@@ -1,0 +1,241 @@
+package io.diminuendo.connection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.DataInputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.diminuendo.auth.TestTokens;
+import io.diminuendo.support.Keys;
+import io.diminuendo.support.WsClient;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+
+@QuarkusTest
+@TestProfile(LimitsTest.SmallLimits.class)
+class LimitsTest {
+
+    public static class SmallLimits implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.ofEntries(
+                    Map.entry("diminuendo.limits.frames-per-second", "50"),
+                    Map.entry("diminuendo.limits.frame-burst", "20"),
+                    Map.entry("diminuendo.limits.max-rejected-frames", "30"),
+                    Map.entry("diminuendo.limits.max-connections-per-user", "3"),
+                    Map.entry("diminuendo.limits.max-subscriptions-per-connection", "2"),
+                    Map.entry("diminuendo.limits.max-sessions-per-tenant", "3"),
+                    Map.entry("diminuendo.limits.ping-interval", "200ms"),
+                    Map.entry("diminuendo.limits.idle-timeout", "1500ms"),
+                    Map.entry("diminuendo.auth.leeway", "1s"),
+                    Map.entry("diminuendo.security.allowed-origins", "https://good.example"));
+        }
+    }
+
+    @TestHTTPResource("/ws")
+    URI ws;
+
+    @TestHTTPResource("/q/metrics")
+    URI metrics;
+
+    private double limitHits(String limit) {
+        String body = io.restassured.RestAssured.get(metrics).asString();
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("(?m)^diminuendo_limit_hits_total\\{limit=\"" + limit + "\"} ([0-9.eE+-]+)$").matcher(body);
+        return m.find() ? Double.parseDouble(m.group(1)) : -1;
+    }
+
+    @Test
+    void aBurstOverTheFrameRateIsRateLimitedAndTheConnectionRecovers() {
+        try (WsClient c = WsClient.authenticated(ws, Keys.BOB)) {
+            double before = limitHits("frame_rate");
+            for (int i = 0; i < 45; i++) {
+                c.send(WsClient.frame("ping").put("id", "p" + i));
+            }
+            JsonNode limited = c.await(n -> "error".equals(n.path("type").asText()));
+            assertThat(limited.path("code").asText()).isEqualTo("rate_limited");
+            assertThat(limitHits("frame_rate")).isGreaterThan(before);
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> "pong".equals(c.request("ping").path("type").asText()));
+            assertThat(c.isClosed()).isFalse();
+        }
+    }
+
+    @Test
+    void aClientThatKeepsFloodingIsClosedWith4429() {
+        try (WsClient c = WsClient.authenticated(ws, Keys.BOB)) {
+            for (int i = 0; i < 400 && !c.isClosed(); i++) {
+                c.send("{\"type\":\"ping\"}");
+            }
+            assertThat(c.awaitClose()).isEqualTo(4429);
+        } catch (CompletionException e) {
+            // the socket may already be closed while the last frames are sent
+        }
+    }
+
+    @Test
+    void aUserBeyondItsConnectionLimitIsRefusedWith4429() {
+        List<WsClient> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                open.add(WsClient.authenticated(ws, Keys.ALICE));
+            }
+            try (WsClient fourth = WsClient.connect(ws)) {
+                JsonNode reply = fourth.request("authenticate", "token", Keys.ALICE);
+                assertThat(reply.path("code").asText()).isEqualTo("rate_limited");
+                assertThat(fourth.awaitClose()).isEqualTo(4429);
+            }
+            open.remove(0).close();
+            await().atMost(Duration.ofSeconds(5)).until(() -> {
+                try (WsClient again = WsClient.connect(ws)) {
+                    return "authenticated".equals(again.request("authenticate", "token", Keys.ALICE).path("type").asText());
+                }
+            });
+        } finally {
+            open.forEach(WsClient::close);
+        }
+    }
+
+    @Test
+    void subscriptionsPerConnectionAreBounded() {
+        try (WsClient c = WsClient.authenticated(ws, Keys.ROOT)) {
+            String a = c.createSession("a");
+            String b = c.createSession("b");
+            c.request("delete_session", "sessionId", a);
+            String d = c.createSession("d");
+            String e = c.createSession("e");
+            assertThat(c.request("subscribe", "sessionId", b).path("type").asText()).isEqualTo("subscribed");
+            assertThat(c.request("subscribe", "sessionId", d).path("type").asText()).isEqualTo("subscribed");
+            JsonNode third = c.request("subscribe", "sessionId", e);
+            assertThat(third.path("code").asText()).isEqualTo("rate_limited");
+            assertThat(c.request("subscribe", "sessionId", d, "afterSeq", 0).path("type").asText())
+                    .as("resubscribing to a subscribed session is not a new subscription").isEqualTo("subscribed");
+            c.request("unsubscribe", "sessionId", b);
+            assertThat(c.request("subscribe", "sessionId", e).path("type").asText()).isEqualTo("subscribed");
+        }
+    }
+
+    @Test
+    void sessionsPerTenantAreBoundedAndDeletingFreesRoom() {
+        try (WsClient c = WsClient.authenticated(ws, Keys.EVE)) {
+            String first = c.createSession("1");
+            c.createSession("2");
+            c.createSession("3");
+            JsonNode fourth = c.request("create_session", "title", "4");
+            assertThat(fourth.path("code").asText()).isEqualTo("rate_limited");
+            assertThat(c.request("list_sessions").path("items")).hasSize(3);
+            c.request("delete_session", "sessionId", first);
+            assertThat(c.request("create_session", "title", "4").path("type").asText()).isEqualTo("session_created");
+        }
+    }
+
+    @Test
+    void anExpiringTokenIsToldAndClosedWith4401() {
+        String token = TestTokens.hs256(Keys.HS256_SECRET.getBytes(StandardCharsets.UTF_8), Map.of("sub", "tess",
+                "tid", "acme", "exp", System.currentTimeMillis() / 1000 + 6));
+        try (WsClient c = WsClient.authenticated(ws, token)) {
+            JsonNode told = c.await(n -> "error".equals(n.path("type").asText()), Duration.ofSeconds(20));
+            assertThat(told.path("code").asText()).isEqualTo("unauthorized");
+            assertThat(told.path("message").asText()).contains("expired");
+            assertThat(c.awaitClose()).isEqualTo(4401);
+        }
+    }
+
+    @Test
+    void aFreshTokenOnTheSameSocketKeepsTheConnectionOpen() {
+        byte[] secret = Keys.HS256_SECRET.getBytes(StandardCharsets.UTF_8);
+        long now = System.currentTimeMillis() / 1000;
+        String shortLived = TestTokens.hs256(secret, Map.of("sub", "tom", "tid", "acme", "exp", now + 3));
+        String fresh = TestTokens.hs256(secret, Map.of("sub", "tom", "tid", "acme", "exp", now + 600));
+        try (WsClient c = WsClient.authenticated(ws, shortLived)) {
+            assertThat(c.request("authenticate", "token", fresh).path("type").asText()).isEqualTo("authenticated");
+            long deadline = System.currentTimeMillis() + 5500;
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> System.currentTimeMillis() > deadline && "pong".equals(c.request("ping").path("type").asText()));
+            assertThat(c.isClosed()).isFalse();
+        }
+    }
+
+    @Test
+    void browsersFromOtherOriginsCannotUpgrade() {
+        HttpClient http = HttpClient.newHttpClient();
+        URI uri = URI.create("ws" + ws.toString().substring(4));
+        assertThatThrownBy(() -> http.newWebSocketBuilder().header("Origin", "https://evil.example")
+                .buildAsync(uri, new WebSocket.Listener() {
+                }).join()).hasStackTraceContaining("403");
+        WebSocket good = http.newWebSocketBuilder().header("Origin", "https://good.example")
+                .buildAsync(uri, new WebSocket.Listener() {
+                }).join();
+        good.abort();
+        assertThat(limitHits("origin")).isPositive();
+    }
+
+    @Test
+    void aPeerThatAnswersNoPingIsClosedAfterTheIdleTimeoutWhileAnsweringOnesStay() throws Exception {
+        try (WsClient answering = WsClient.authenticated(ws, Keys.BOB);
+                Socket silent = new Socket(ws.getHost(), ws.getPort())) {
+            OutputStream out = silent.getOutputStream();
+            out.write(("GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            writeMaskedText(out, "{\"type\":\"authenticate\",\"token\":\"" + Keys.READER + "\"}");
+            DataInputStream in = new DataInputStream(silent.getInputStream());
+            silent.setSoTimeout(10_000);
+            int closeCode = readUntilClose(in);
+            assertThat(closeCode).isEqualTo(1001);
+            assertThat(answering.request("ping").path("type").asText()).isEqualTo("pong");
+        }
+    }
+
+    private static void writeMaskedText(OutputStream out, String text) throws Exception {
+        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+        byte[] mask = {1, 2, 3, 4};
+        out.write(0x81);
+        out.write(0x80 | payload.length);
+        out.write(mask);
+        for (int i = 0; i < payload.length; i++) {
+            out.write(payload[i] ^ mask[i % 4]);
+        }
+        out.flush();
+    }
+
+    /** Skips the HTTP response and frames until a close frame; returns its code. */
+    private static int readUntilClose(DataInputStream in) throws Exception {
+        StringBuilder headers = new StringBuilder();
+        while (!headers.toString().endsWith("\r\n\r\n")) {
+            headers.append((char) in.readUnsignedByte());
+        }
+        while (true) {
+            int b0 = in.readUnsignedByte();
+            int len = in.readUnsignedByte() & 0x7F;
+            if (len == 126) {
+                len = in.readUnsignedShort();
+            } else if (len == 127) {
+                len = (int) in.readLong();
+            }
+            byte[] payload = new byte[len];
+            in.readFully(payload);
+            if ((b0 & 0x0F) == 0x8) {
+                return ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+            }
+        }
+    }
+}

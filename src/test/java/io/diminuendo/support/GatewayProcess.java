@@ -113,6 +113,10 @@ public final class GatewayProcess implements AutoCloseable {
         throw new IllegalStateException("gateway not healthy within " + timeout + "; see " + log);
     }
 
+    public long pid() {
+        return process.pid();
+    }
+
     public int port() {
         return port;
     }

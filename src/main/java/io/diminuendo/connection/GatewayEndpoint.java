@@ -25,7 +25,9 @@ import io.diminuendo.session.TurnService;
 import io.diminuendo.stream.ReplayService;
 import io.diminuendo.stream.Subscription;
 import io.quarkus.websockets.next.OnBinaryMessage;
+import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
@@ -128,6 +130,30 @@ public class GatewayEndpoint {
             return;
         }
         error(c, null, ErrorCode.BAD_REQUEST, "binary frames are not supported; send JSON text frames");
+    }
+
+    /**
+     * Vert.x reports a message over {@code quarkus.websockets-next.server.max-message-size} as an
+     * {@link IllegalStateException} from its frame aggregator; without this handler websockets-next closes with
+     * 1011. The protocol promises 1009 (PROTOCOL.md §1.2).
+     */
+    @OnError
+    @NonBlocking
+    public void onError(WebSocketConnection ws, IllegalStateException failure) {
+        String message = failure.getMessage();
+        boolean tooBig = message != null && message.contains("max message size");
+        if (!tooBig) {
+            LOG.errorf(failure, "connection %s failed", ws.id());
+        }
+        int code = tooBig ? CloseCode.TOO_BIG : 1011;
+        String reason = tooBig ? "frame too large" : "internal error";
+        ClientConnection c = connections.get(ws.id());
+        if (c != null) {
+            c.close(code, reason);
+        } else if (!ws.isClosed()) {
+            ws.close(new CloseReason(code, reason)).subscribe().with(ok -> {
+            }, f -> LOG.debugf("close of %s failed: %s", ws.id(), f.getMessage()));
+        }
     }
 
     @OnTextMessage

@@ -34,6 +34,10 @@ import io.quarkus.test.junit.TestProfile;
  * fixed small (test profile) so the outbound queue, not a multi-megabyte loopback socket buffer, is what fills.
  * The turn is paced ({@code delay_ms=1}): at {@code delay_ms=0} the simulated agent publishes bursts of 256
  * events at once, more than a 64-frame queue holds even for a client that reads as fast as it can.
+ * <p>
+ * A client resuming while the turn still streams may be cut again: live frames arriving during its replay are
+ * buffered only up to the queue's capacity (64 frames, about 130 ms of this turn). Like a real client it then
+ * resumes again from its last event; across all resumptions nothing may be lost or repeated.
  */
 @QuarkusTest
 @TestProfile(SlowConsumerTest.SmallOutboundQueue.class)
@@ -81,17 +85,16 @@ class SlowConsumerTest {
             assertContiguous(cutOff.seqs(), firstSeq);
 
             long resumeAfter = cutOff.seqs().get(cutOff.seqs().size() - 1);
-            try (WsClient resumed = WsClient.authenticated(ws, token)) {
-                List<JsonNode> frames = resume(resumed, sessionId, resumeAfter);
-                JsonNode subscribed = frames.get(frames.size() - 1);
-                assertThat(subscribed.path("type").asText()).as("subscribed follows the replay").isEqualTo("subscribed");
-                assertThat(subscribed.path("lastSeq").asLong()).isEqualTo(lastSeq);
-                List<Long> seqs = frames.subList(0, frames.size() - 1).stream().map(f -> f.path("seq").asLong()).toList();
-                assertContiguous(seqs, resumeAfter + 1);
-                assertThat(seqs).last().isEqualTo(lastSeq);
-                assertThat(frames.get(frames.size() - 2).path("kind").asText()).isEqualTo("turn_completed");
-                assertThat(resumed.isClosed()).isFalse();
-            }
+            Attempt resumed = resumeOnce(token, sessionId, resumeAfter);
+            assertThat(resumed.cut()).as("resuming after the turn ended is not cut").isFalse();
+            List<JsonNode> frames = resumed.frames();
+            JsonNode subscribed = frames.get(frames.size() - 1);
+            assertThat(subscribed.path("type").asText()).as("subscribed follows the replay").isEqualTo("subscribed");
+            assertThat(subscribed.path("lastSeq").asLong()).isEqualTo(lastSeq);
+            List<Long> seqs = resumed.seqs();
+            assertContiguous(seqs, resumeAfter + 1);
+            assertThat(seqs).last().isEqualTo(lastSeq);
+            assertThat(frames.get(frames.size() - 2).path("kind").asText()).isEqualTo("turn_completed");
         }
     }
 
@@ -114,27 +117,31 @@ class SlowConsumerTest {
             assertContiguous(cutOff.seqs(), 1);
             long resumeAfter = cutOff.seqs().get(cutOff.seqs().size() - 1);
 
-            try (WsClient resumed = WsClient.authenticated(ws, token)) {
-                List<JsonNode> frames = resume(resumed, sessionId, resumeAfter);
-                JsonNode get = sender.request("get_session", "sessionId", sessionId);
-                long lastSeq = get.path("session").path("lastSeq").asLong();
-                int subscribedAt = -1;
-                List<Long> seqs = new ArrayList<>();
-                for (int i = 0; i < frames.size(); i++) {
-                    if ("subscribed".equals(frames.get(i).path("type").asText())) {
-                        subscribedAt = i;
-                    } else {
-                        seqs.add(frames.get(i).path("seq").asLong());
-                    }
+            // like a real client: resume with afterSeq, and again from the last event received if cut off again
+            long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+            List<Long> received = new ArrayList<>();
+            long after = resumeAfter;
+            int cuts = 0;
+            while (true) {
+                Attempt attempt = resumeOnce(token, sessionId, after);
+                assertContiguous(attempt.seqs(), after + 1);
+                attempt.assertSubscribedAtTheReplayBoundary();
+                received.addAll(attempt.seqs());
+                if (!received.isEmpty()) {
+                    after = received.get(received.size() - 1);
                 }
-                assertThat(subscribedAt).as("subscribed arrived").isNotNegative();
-                long boundary = frames.get(subscribedAt).path("lastSeq").asLong();
-                assertThat(subscribedAt).as("replayed events precede subscribed").isEqualTo((int) (boundary - resumeAfter));
-                assertContiguous(seqs, resumeAfter + 1);
-                assertThat(seqs).last().isEqualTo(lastSeq);
-                assertThat(frames.get(frames.size() - 1).path("kind").asText()).isEqualTo("turn_completed");
-                assertThat(resumed.isClosed()).isFalse();
+                if (!attempt.cut()) {
+                    assertThat(attempt.frames().get(attempt.frames().size() - 1).path("kind").asText()).isEqualTo("turn_completed");
+                    break;
+                }
+                cuts++;
+                assertThat(System.nanoTime()).as("resumed within 90 s (cut %d times)", cuts).isLessThan(deadline);
             }
+            long lastSeq = sender.request("get_session", "sessionId", sessionId).path("session").path("lastSeq").asLong();
+            assertContiguous(received, resumeAfter + 1);
+            assertThat(received).last().isEqualTo(lastSeq);
+            System.out.printf("resumed mid-turn after seq %d: %d events, %d further 4009 cuts while resuming%n",
+                    resumeAfter, received.size(), cuts);
         }
     }
 
@@ -164,21 +171,55 @@ class SlowConsumerTest {
         return new Received(seqs, null);
     }
 
-    /** Subscribes with {@code afterSeq} and returns the events and the subscribed reply in arrival order, through the turn's end. */
-    private static List<JsonNode> resume(WsClient client, String sessionId, long afterSeq) {
-        String id = WsClient.nextId();
-        client.send(WsClient.frame("subscribe", "sessionId", sessionId, "afterSeq", afterSeq).put("id", id));
-        List<JsonNode> frames = new ArrayList<>();
-        boolean subscribed = false;
-        boolean ended = false;
-        while (!subscribed || !ended) {
-            JsonNode f = client.await(n -> "subscribed".equals(n.path("type").asText())
-                    || "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText()));
-            frames.add(f);
-            subscribed |= "subscribed".equals(f.path("type").asText());
-            ended |= TERMINAL.contains(f.path("kind").asText());
+    /** One resumption: the events and the subscribed reply in arrival order, and whether it was cut with 4009. */
+    private record Attempt(long afterSeq, List<JsonNode> frames, boolean cut) {
+        List<Long> seqs() {
+            return frames.stream().filter(f -> "event".equals(f.path("type").asText())).map(f -> f.path("seq").asLong()).toList();
         }
-        return frames;
+
+        /** Replayed events (up to subscribed.lastSeq) precede subscribed; live ones follow it. */
+        void assertSubscribedAtTheReplayBoundary() {
+            for (int i = 0; i < frames.size(); i++) {
+                JsonNode f = frames.get(i);
+                if ("subscribed".equals(f.path("type").asText())) {
+                    assertThat(i).as("replayed events before subscribed").isEqualTo((int) (f.path("lastSeq").asLong() - afterSeq));
+                }
+            }
+        }
+    }
+
+    /** Connects, subscribes with {@code afterSeq} and reads through the turn's end, or until the gateway cuts it. */
+    private Attempt resumeOnce(String token, String sessionId, long afterSeq) {
+        try (WsClient client = WsClient.authenticated(ws, token)) {
+            String id = WsClient.nextId();
+            client.send(WsClient.frame("subscribe", "sessionId", sessionId, "afterSeq", afterSeq).put("id", id));
+            List<JsonNode> frames = new ArrayList<>();
+            boolean subscribed = false;
+            boolean ended = false;
+            long deadline = System.nanoTime() + WsClient.TIMEOUT.toNanos();
+            while (!subscribed || !ended) {
+                JsonNode f;
+                try {
+                    f = client.await(n -> "subscribed".equals(n.path("type").asText())
+                            || "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText()),
+                            Duration.ofMillis(200));
+                } catch (AssertionError nothingYet) {
+                    if (client.isClosed()) {
+                        assertThat(client.awaitClose()).as("close code of a resuming client").isEqualTo(4009);
+                        return new Attempt(afterSeq, frames, true);
+                    }
+                    if (System.nanoTime() > deadline) {
+                        throw nothingYet;
+                    }
+                    continue;
+                }
+                deadline = System.nanoTime() + WsClient.TIMEOUT.toNanos();
+                frames.add(f);
+                subscribed |= "subscribed".equals(f.path("type").asText());
+                ended |= TERMINAL.contains(f.path("kind").asText());
+            }
+            return new Attempt(afterSeq, frames, false);
+        }
     }
 
     /** user_message, turn_started, the text deltas, usage, turn_completed: contiguous seqs, one turn. */

@@ -24,6 +24,7 @@ import io.diminuendo.session.SessionState;
 import io.diminuendo.session.TurnService;
 import io.diminuendo.stream.ReplayService;
 import io.diminuendo.stream.Subscription;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.quarkus.websockets.next.OnBinaryMessage;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnClose;
@@ -154,6 +155,17 @@ public class GatewayEndpoint {
             ws.close(new CloseReason(code, reason)).subscribe().with(ok -> {
             }, f -> LOG.debugf("close of %s failed: %s", ws.id(), f.getMessage()));
         }
+    }
+
+    /**
+     * A frame Netty refused while decoding it (over {@code quarkus.websockets-next.server.max-frame-size}, unmasked,
+     * bad opcode): Netty has already sent the close frame (1009 for an oversized frame) and closes the connection.
+     * The client caused it, so it is not logged as an unhandled server error.
+     */
+    @OnError
+    @NonBlocking
+    public void onFrameViolation(WebSocketConnection ws, CorruptedWebSocketFrameException failure) {
+        LOG.debugf("connection %s closed by the WebSocket decoder: %s", ws.id(), failure.getMessage());
     }
 
     @OnTextMessage

@@ -24,8 +24,11 @@ import io.diminuendo.session.SessionState;
 import io.diminuendo.session.TurnService;
 import io.diminuendo.stream.ReplayService;
 import io.diminuendo.stream.Subscription;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.quarkus.websockets.next.OnBinaryMessage;
+import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
@@ -148,6 +151,41 @@ public class GatewayEndpoint {
         if (c != null) {
             c.lastActivityNanos = System.nanoTime();
         }
+    }
+
+    /**
+     * Vert.x reports a message over {@code quarkus.websockets-next.server.max-message-size} as an
+     * {@link IllegalStateException} from its frame aggregator; without this handler websockets-next closes with
+     * 1011. The protocol promises 1009 (PROTOCOL.md §1.2).
+     */
+    @OnError
+    @NonBlocking
+    public void onError(WebSocketConnection ws, IllegalStateException failure) {
+        String message = failure.getMessage();
+        boolean tooBig = message != null && message.contains("max message size");
+        if (!tooBig) {
+            LOG.errorf(failure, "connection %s failed", ws.id());
+        }
+        int code = tooBig ? CloseCode.TOO_BIG : 1011;
+        String reason = tooBig ? "frame too large" : "internal error";
+        ClientConnection c = connections.get(ws.id());
+        if (c != null) {
+            c.close(code, reason);
+        } else if (!ws.isClosed()) {
+            ws.close(new CloseReason(code, reason)).subscribe().with(ok -> {
+            }, f -> LOG.debugf("close of %s failed: %s", ws.id(), f.getMessage()));
+        }
+    }
+
+    /**
+     * A frame Netty refused while decoding it (over {@code quarkus.websockets-next.server.max-frame-size}, unmasked,
+     * bad opcode): Netty has already sent the close frame (1009 for an oversized frame) and closes the connection.
+     * The client caused it, so it is not logged as an unhandled server error.
+     */
+    @OnError
+    @NonBlocking
+    public void onFrameViolation(WebSocketConnection ws, CorruptedWebSocketFrameException failure) {
+        LOG.debugf("connection %s closed by the WebSocket decoder: %s", ws.id(), failure.getMessage());
     }
 
     @OnTextMessage

@@ -71,12 +71,15 @@ public class ReplayService {
 
     private void replay(String sessionId, Subscription subscription, long afterSeq, long boundary)
             throws InterruptedException {
+        // awaitRoom leaves at least half the outbound queue free; a page must fit in it (with a margin for the
+        // connection's other frames), or a small queue overflows on the first page and the client is cut with 4009
+        int pageSize = Math.max(1, Math.min(PAGE, subscription.capacity() / 4));
         long from = afterSeq;
         while (from < boundary && !subscription.isClosed()) {
             if (!subscription.awaitRoom(ROOM_TIMEOUT_MS)) {
                 return;
             }
-            List<StoredEvent> page = store.readEvents(sessionId, from, boundary, PAGE);
+            List<StoredEvent> page = store.readEvents(sessionId, from, boundary, pageSize);
             if (page.isEmpty()) {
                 LOG.warnf("session %s: store has no events after seq %d up to %d", sessionId, from, boundary);
                 return;

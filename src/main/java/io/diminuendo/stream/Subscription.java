@@ -94,6 +94,11 @@ public final class Subscription implements Subscriber {
         }
     }
 
+    /** Frames the sink accepts before it overflows. */
+    int capacity() {
+        return sink.capacity();
+    }
+
     boolean awaitRoom(long timeoutMillis) throws InterruptedException {
         return sink.awaitRoom(timeoutMillis);
     }

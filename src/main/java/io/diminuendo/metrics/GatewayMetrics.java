@@ -54,6 +54,11 @@ public class GatewayMetrics {
         Gauge.builder(name, value).description(description).register(registry);
     }
 
+    /** A gauge with one label, e.g. one series per backend. */
+    public void gauge(String name, String description, String label, String labelValue, Supplier<Number> value) {
+        Gauge.builder(name, value).tag(label, labelValue).description(description).register(registry);
+    }
+
     public void recordCommit(int rows, long nanos) {
         batchSize.record(rows);
         commitLatency.record(nanos, TimeUnit.NANOSECONDS);

@@ -85,6 +85,11 @@ class HealthTest {
     }
 
     @Test
+    void backendUpGaugeReportsTheSimulatedBackendAsUp() {
+        assertThat(metrics()).containsPattern("(?m)^diminuendo_backend_up\\{[^}]*backend=\"simulated\"[^}]*\\} 1\\.0$");
+    }
+
+    @Test
     void theErrorCounterCountsNotFoundReplies() {
         double before = value(metrics(), "diminuendo_errors_total", "not_found");
         String missing = UUID.randomUUID().toString();

@@ -43,7 +43,8 @@ public class ConfigValidator {
         }
     }
 
-    List<String> problems(boolean prod) {
+    /** Every problem found, one message each naming the property; empty when the configuration is usable. */
+    public List<String> problems(boolean prod) {
         List<String> out = new ArrayList<>();
         GatewayConfig.Auth auth = config.auth();
         auth.jwtSecret().ifPresent(secret -> {

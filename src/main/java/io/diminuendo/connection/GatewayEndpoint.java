@@ -4,6 +4,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 
 import org.jboss.logging.Logger;
+import org.jboss.logging.MDC;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -46,6 +47,8 @@ import io.vertx.core.buffer.Buffer;
 @WebSocket(path = "/ws")
 public class GatewayEndpoint {
     private static final Logger LOG = Logger.getLogger(GatewayEndpoint.class);
+    static final String MDC_CONNECTION_ID = "connectionId";
+    static final String MDC_SESSION_ID = "sessionId";
 
     private final ConnectionRegistry connections;
     private final Authenticator authenticator;
@@ -238,10 +241,13 @@ public class GatewayEndpoint {
             c.close(CloseCode.UNAUTHORIZED, "token expired");
             return;
         }
+        putLogIds(c, request);
         try {
             dispatch(c, who, request);
         } catch (RuntimeException e) {
-            fail(c, request.id(), e);
+            fail(c, request, e);
+        } finally {
+            clearLogIds();
         }
     }
 
@@ -338,7 +344,7 @@ public class GatewayEndpoint {
         if (request instanceof ClientRequest.Ping) {
             c.send(ServerFrames.pong(id, System.currentTimeMillis()));
         } else if (request instanceof ClientRequest.CreateSession r) {
-            reply(c, id, sessions.create(who, r.title(), r.metadataJson(), r.agent()),
+            reply(c, request, sessions.create(who, r.title(), r.metadataJson(), r.agent()),
                     json -> ServerFrames.withSession("session_created", id, json));
         } else if (request instanceof ClientRequest.ListSessions r) {
             SessionRegistry.Page page = sessions.list(who, r.limit(), r.cursor(), r.status());
@@ -346,13 +352,13 @@ public class GatewayEndpoint {
         } else if (request instanceof ClientRequest.GetSession r) {
             c.send(ServerFrames.withSession("session", id, sessions.get(who, r.sessionId()).toJson()));
         } else if (request instanceof ClientRequest.UpdateSession r) {
-            reply(c, id, sessions.updateTitle(who, r.sessionId(), r.title()),
+            reply(c, request, sessions.updateTitle(who, r.sessionId(), r.title()),
                     json -> ServerFrames.withSession("session_updated", id, json));
         } else if (request instanceof ClientRequest.ArchiveSession r) {
-            reply(c, id, sessions.archive(who, r.sessionId()),
+            reply(c, request, sessions.archive(who, r.sessionId()),
                     json -> ServerFrames.withSession("session_archived", id, json));
         } else if (request instanceof ClientRequest.DeleteSession r) {
-            reply(c, id, sessions.delete(who, r.sessionId()), sid -> ServerFrames.sessionDeleted(id, sid));
+            reply(c, request, sessions.delete(who, r.sessionId()), sid -> ServerFrames.sessionDeleted(id, sid));
         } else if (request instanceof ClientRequest.Subscribe r) {
             subscribe(c, who, r);
         } else if (request instanceof ClientRequest.Unsubscribe r) {
@@ -365,10 +371,10 @@ public class GatewayEndpoint {
             c.send(ServerFrames.unsubscribed(id, r.sessionId(), null));
         } else if (request instanceof ClientRequest.History r) {
             SessionState s = sessions.get(who, r.sessionId());
-            reply(c, id, replay.history(s.stream(), r.afterSeq(), r.limit()),
+            reply(c, request, replay.history(s.stream(), r.afterSeq(), r.limit()),
                     page -> ServerFrames.history(id, r.sessionId(), page.frames(), page.lastSeq()));
         } else if (request instanceof ClientRequest.SendMessage r) {
-            reply(c, id, turns.send(who, r.sessionId(), r.text(), r.clientMessageId()),
+            reply(c, request, turns.send(who, r.sessionId(), r.text(), r.clientMessageId()),
                     turnId -> ServerFrames.messageAccepted(id, r.sessionId(), turnId));
         } else if (request instanceof ClientRequest.CancelTurn r) {
             turns.cancel(who, r.sessionId(), turnId -> c.send(ServerFrames.cancelRequested(id, r.sessionId(), turnId)));
@@ -404,22 +410,43 @@ public class GatewayEndpoint {
         sub.close();
     }
 
-    private <T> void reply(ClientConnection c, String id, CompletionStage<T> result, Function<T, String> frame) {
+    private <T> void reply(ClientConnection c, ClientRequest request, CompletionStage<T> result,
+            Function<T, String> frame) {
         result.whenComplete((value, failure) -> {
             if (failure == null) {
                 c.send(frame.apply(value));
             } else {
-                fail(c, id, failure);
+                fail(c, request, failure);
             }
         });
     }
 
-    private void fail(ClientConnection c, String id, Throwable failure) {
+    private void fail(ClientConnection c, ClientRequest request, Throwable failure) {
         ProtocolException p = ProtocolException.from(failure);
         if (p.code() == ErrorCode.INTERNAL) {
-            LOG.error("request failed", failure);
+            // may run on the writer thread when the failure completes a store future: set the ids there too
+            putLogIds(c, request);
+            try {
+                LOG.error("request failed", failure);
+            } finally {
+                clearLogIds();
+            }
         }
-        error(c, id, p.code(), p.getMessage());
+        error(c, request.id(), p.code(), p.getMessage());
+    }
+
+    /** Log context for whatever a request logs (prod JSON logs carry it under {@code mdc}); two map writes. */
+    private static void putLogIds(ClientConnection c, ClientRequest request) {
+        MDC.put(MDC_CONNECTION_ID, c.id());
+        String sessionId = request.sessionId();
+        if (sessionId != null) {
+            MDC.put(MDC_SESSION_ID, sessionId);
+        }
+    }
+
+    private static void clearLogIds() {
+        MDC.remove(MDC_CONNECTION_ID);
+        MDC.remove(MDC_SESSION_ID);
     }
 
     private void error(ClientConnection c, String id, ErrorCode code, String message) {

@@ -7,6 +7,11 @@ package io.diminuendo.protocol;
 public sealed interface ClientRequest {
     String id();
 
+    /** The session the request is about, or null; records with a {@code sessionId} component override this. */
+    default String sessionId() {
+        return null;
+    }
+
     record Authenticate(String id, String token) implements ClientRequest {
     }
 

@@ -10,6 +10,9 @@ import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import io.diminuendo.support.GatewayProcess;
 
 /** The packaged jar runs in the prod profile: no default credentials, and bad settings stop it at start-up. */
@@ -19,6 +22,24 @@ class ProdProfileIT {
         Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
         Files.createDirectories(db.getParent());
         return "-Ddiminuendo.store.path=" + db;
+    }
+
+    @Test
+    void logsOneJsonObjectPerLine() throws Exception {
+        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
+        Files.createDirectories(db.getParent());
+        ObjectMapper json = new ObjectMapper();
+        try (GatewayProcess gw = GatewayProcess.start(db, "prod-json-logs")) {
+            assertThat(gw.stop()).isTrue();
+            List<String> lines = gw.log().lines().filter(l -> !l.isBlank()).toList();
+            assertThat(lines).isNotEmpty();
+            for (String line : lines) {
+                JsonNode record = json.readTree(line);
+                assertThat(record.path("level").asText()).as(line).isNotEmpty();
+                assertThat(record.has("message")).as(line).isTrue();
+            }
+            assertThat(lines).anyMatch(l -> l.contains("started in")).anyMatch(l -> l.contains("graceful stop"));
+        }
     }
 
     @Test

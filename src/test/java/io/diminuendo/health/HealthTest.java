@@ -8,6 +8,8 @@ import static org.hamcrest.Matchers.hasItem;
 import java.net.URI;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -82,6 +84,30 @@ class HealthTest {
             assertThat(value(metrics, "diminuendo_sessions", null)).isGreaterThanOrEqualTo(1);
             assertThat(value(metrics, "diminuendo_writer_batch_size_count", null)).isPositive();
         }
+    }
+
+    @Test
+    void theMetricsCatalogueInTheDocsListsExactlyTheGatewayMetricsServed() throws Exception {
+        try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
+            String id = alice.createSession("catalogue");
+            alice.request("subscribe", "sessionId", id);
+            alice.request("send_message", "sessionId", id, "text", "/sim tokens=2");
+            alice.awaitEvent(id, "turn_completed");
+
+            Set<String> catalogue = MetricsCatalogue.names();
+            Set<String> served = new TreeSet<>();
+            Matcher m = Pattern.compile("(?m)^(diminuendo_[a-z_]+)[{ ]").matcher(metrics());
+            while (m.find()) {
+                String name = m.group(1).replaceFirst("_(count|sum|max|bucket)$", "");
+                served.add(catalogue.contains(name) ? name : m.group(1));
+            }
+            assertThat(served).isEqualTo(catalogue);
+        }
+    }
+
+    @Test
+    void backendUpGaugeReportsTheSimulatedBackendAsUp() {
+        assertThat(metrics()).containsPattern("(?m)^diminuendo_backend_up\\{[^}]*backend=\"simulated\"[^}]*\\} 1\\.0$");
     }
 
     @Test

@@ -1,8 +1,10 @@
 package io.diminuendo.protocol;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 
 /**
  * Turns one client text frame into a typed {@link ClientRequest}. Unknown fields are ignored; every problem is
@@ -16,7 +18,7 @@ public final class FrameDecoder {
     public static final int DEFAULT_HISTORY_LIMIT = 100;
     public static final int MAX_HISTORY_LIMIT = 1000;
 
-    private final ObjectMapper mapper;
+    private final ObjectReader reader;
     private final Limits limits;
 
     /** The size limits the decoder enforces on individual fields. */
@@ -38,14 +40,14 @@ public final class FrameDecoder {
     }
 
     public FrameDecoder(ObjectMapper mapper, Limits limits) {
-        this.mapper = mapper;
+        this.reader = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.limits = limits;
     }
 
     public ClientRequest decode(String text) {
         JsonNode root;
         try {
-            root = mapper.readTree(text);
+            root = reader.readTree(text);
         } catch (JsonProcessingException e) {
             throw new DecodeException(ErrorCode.BAD_REQUEST, null, "frame is not valid JSON");
         }

@@ -196,4 +196,12 @@ class FrameDecoderTest {
             assertThat(e.getMessage()).contains(messagePart);
         });
     }
+
+    @Test
+    void refusesAnythingAfterTheFrameObject() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> decoder.decode("{\"type\":\"ping\"} junk"))
+                .isInstanceOf(FrameDecoder.DecodeException.class).hasMessageContaining("not valid JSON");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> decoder.decode("{\"type\":\"ping\"}{\"type\":\"ping\"}"))
+                .isInstanceOf(FrameDecoder.DecodeException.class);
+    }
 }

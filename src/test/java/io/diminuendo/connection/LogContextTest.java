@@ -12,6 +12,10 @@ import java.util.logging.Logger;
 import org.jboss.logmanager.ExtLogRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+
+import jakarta.inject.Inject;
+
+import io.diminuendo.config.GatewayConfig;
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -50,10 +54,13 @@ class LogContextTest {
         }
     };
 
+    @Inject
+    GatewayConfig config;
+
     @BeforeEach
     void captureEndpointLogs() {
         Logger.getLogger(GatewayEndpoint.class.getName()).addHandler(capture);
-        QuarkusMock.installMockForType(new SessionRegistry(null, null, null, null) {
+        QuarkusMock.installMockForType(new SessionRegistry(null, null, null, null, config) {
             @Override
             public SessionState get(Identity who, String sessionId) {
                 throw new IllegalStateException("boom while reading " + sessionId);

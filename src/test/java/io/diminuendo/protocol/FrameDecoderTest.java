@@ -25,10 +25,11 @@ class FrameDecoderTest {
     @Test
     void decodesCreateSessionWithAndWithoutOptionalFields() {
         assertThat(decode("{'type':'create_session','id':1,'title':'T','metadata':{'k':[1,2],'n':null}}"))
-                .isEqualTo(new ClientRequest.CreateSession("1", "T", "{\"k\":[1,2],\"n\":null}"));
-        assertThat(decode("{'type':'create_session'}")).isEqualTo(new ClientRequest.CreateSession(null, null, null));
+                .isEqualTo(new ClientRequest.CreateSession("1", "T", "{\"k\":[1,2],\"n\":null}", null));
+        assertThat(decode("{'type':'create_session'}")).isEqualTo(new ClientRequest.CreateSession(null, null, null, null));
+        assertThat(decode("{'type':'create_session','agent':'sim'}")).isEqualTo(new ClientRequest.CreateSession(null, null, null, "sim"));
         assertThat(decode("{'type':'create_session','title':null,'metadata':null}"))
-                .isEqualTo(new ClientRequest.CreateSession(null, null, null));
+                .isEqualTo(new ClientRequest.CreateSession(null, null, null, null));
     }
 
     @Test
@@ -180,7 +181,7 @@ class FrameDecoderTest {
     void refusesOversizedFieldsWithTooLarge() {
         assertRefused(() -> decode("{'type':'create_session','title':'" + "t".repeat(201) + "'}"), ErrorCode.TOO_LARGE, null, "'title'");
         assertThat(decode("{'type':'create_session','title':'" + "t".repeat(200) + "'}"))
-                .isEqualTo(new ClientRequest.CreateSession(null, "t".repeat(200), null));
+                .isEqualTo(new ClientRequest.CreateSession(null, "t".repeat(200), null, null));
         assertRefused(() -> decode("{'type':'create_session','metadata':{'k':'" + "m".repeat(16384) + "'}}"),
                 ErrorCode.TOO_LARGE, null, "'metadata'");
         assertRefused(() -> decode("{'type':'send_message','sessionId':'s','text':'" + "p".repeat(100001) + "'}"),

@@ -19,6 +19,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class GatewayProcess implements AutoCloseable {
     public static final String API_KEY = "it-key-0123456789";
+    /** Generous: the jar starts in about 2 s, but far slower on a machine saturated by parallel builds. */
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private final Process process;
@@ -44,7 +46,7 @@ public final class GatewayProcess implements AutoCloseable {
                 "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin"));
         props.addAll(List.of(extraProperties));
         GatewayProcess g = launch(name, freePort(), props);
-        g.awaitHealthy(Duration.ofSeconds(30));
+        g.awaitHealthy(STARTUP_TIMEOUT);
         return g;
     }
 
@@ -52,7 +54,7 @@ public final class GatewayProcess implements AutoCloseable {
     public static GatewayProcess startSimulator(String name, int port) throws IOException, InterruptedException {
         GatewayProcess g = launch(name, port, List.of("-Dquarkus.profile=simulator", "-D%simulator.quarkus.http.port=" + port,
                 "-D%simulator.diminuendo.store.path=" + Path.of("target", "it-data", name + "-" + System.nanoTime() + ".db").toAbsolutePath()));
-        g.awaitHealthy(Duration.ofSeconds(30));
+        g.awaitHealthy(STARTUP_TIMEOUT);
         return g;
     }
 

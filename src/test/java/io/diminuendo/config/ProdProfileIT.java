@@ -45,7 +45,7 @@ class ProdProfileIT {
     @Test
     void refusesToStartWithoutKeyMaterialAndNamesTheProperty() throws Exception {
         try (GatewayProcess gw = GatewayProcess.launch("prod-no-keys", List.of(db()))) {
-            assertThat(gw.awaitExit(Duration.ofSeconds(30))).isNotZero();
+            assertThat(gw.awaitExit(Duration.ofSeconds(120))).isNotZero();
             assertThat(gw.log()).contains("diminuendo.auth.jwt-secret").contains("no key material");
         }
     }
@@ -55,7 +55,7 @@ class ProdProfileIT {
         try (GatewayProcess gw = GatewayProcess.launch("prod-dev-key", List.of(db(),
                 "-Ddiminuendo.auth.api-keys.dev.key=" + ConfigValidator.DEV_KEY,
                 "-Ddiminuendo.auth.api-keys.dev.user-id=dev", "-Ddiminuendo.auth.api-keys.dev.tenant-id=dev"))) {
-            assertThat(gw.awaitExit(Duration.ofSeconds(30))).isNotZero();
+            assertThat(gw.awaitExit(Duration.ofSeconds(120))).isNotZero();
             assertThat(gw.log()).contains("diminuendo.auth.api-keys.dev.key");
         }
     }
@@ -66,7 +66,7 @@ class ProdProfileIT {
                 "-Ddiminuendo.auth.jwt-secret=short",
                 "-Ddiminuendo.limits.outbound-queue=1",
                 "-Ddiminuendo.auth.jwt-public-key-location=/nonexistent/key.pem"))) {
-            assertThat(gw.awaitExit(Duration.ofSeconds(30))).isNotZero();
+            assertThat(gw.awaitExit(Duration.ofSeconds(120))).isNotZero();
             assertThat(gw.log()).contains("diminuendo.auth.jwt-secret must be at least 32 bytes")
                     .contains("diminuendo.limits.outbound-queue must be at least 16")
                     .contains("diminuendo.auth.jwt-public-key-location");

@@ -28,6 +28,8 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 
 /**
  * A backend speaking the OpenAI-compatible chat completions API (OpenAI, vLLM, llama.cpp server, Ollama's
@@ -58,10 +60,12 @@ import io.vertx.core.http.RequestOptions;
  * resets the HTTP request, which closes its connection. The API has no permission protocol, so
  * {@code permissionDecision} is a no-op (a turn of this backend never emits {@code permission_request}).
  * <p>
- * Health: there is no probe. The backend counts as up unless the last request could not connect, and then
- * only for {@value #DOWN_AFTER_CONNECT_FAILURE_MS} ms (new turns get {@code unavailable} meanwhile; the next
- * turn after that tries again). {@code latencyMs} is the time to the response headers of the last request,
- * {@code checkedAt} when they came (or when the connection failed); both are unset before the first request.
+ * Health: the backend is up until a request cannot connect (refused, unreachable, connect timeout, TLS
+ * failure). Then it is down (new turns get {@code unavailable}) and a TCP connect to the server's host and port
+ * is tried after {@code reconnect-min}, doubling up to {@code reconnect-max}; the first probe or request that
+ * connects makes it up again. {@code latencyMs} is the time to the response headers of the last request;
+ * {@code checkedAt} is when they came, or when a connection attempt (request or probe) last failed or
+ * succeeded; both are unset before the first request.
  * <p>
  * All HTTP handling of this backend runs on one Vert.x event-loop context.
  */
@@ -69,8 +73,6 @@ public final class OpenAiBackend implements AgentBackend {
     private static final Logger LOG = Logger.getLogger(OpenAiBackend.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** How long the backend reports down after a request could not connect. */
-    public static final long DOWN_AFTER_CONNECT_FAILURE_MS = 5_000;
     /** Connections (= concurrent turns) per backend; more turns wait for a free connection. */
     static final int MAX_CONNECTIONS = 512;
     /** Longest SSE line or event data accepted; longer ones are dropped and counted as malformed. */
@@ -90,7 +92,15 @@ public final class OpenAiBackend implements AgentBackend {
     private final Context context;
     private final HttpClient client;
     private final Counter malformed;
-    private volatile long connectFailedAt;
+    private final NetClient probeClient;
+    private final String host;
+    private final int port;
+    private final long probeMinMs;
+    private final long probeMaxMs;
+    private volatile boolean down;
+    private int connectFailures;
+    private long probeTimer = -1;
+    private boolean closed;
     private volatile double latencyMs = -1;
     private volatile long checkedAt;
 
@@ -103,11 +113,22 @@ public final class OpenAiBackend implements AgentBackend {
         this.idleMs = config.idleTimeout().toMillis();
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
-        this.client = vertx.createHttpClient(new HttpClientOptions()
-                .setConnectTimeout((int) config.connectTimeout().toMillis())
-                .setKeepAlive(true)
-                .setName("diminuendo-openai-" + name),
-                new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS));
+        this.client = vertx.httpClientBuilder()
+                .with(new HttpClientOptions()
+                        .setConnectTimeout((int) config.connectTimeout().toMillis())
+                        .setKeepAlive(true)
+                        .setName("diminuendo-openai-" + name))
+                .with(new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS))
+                // failures reach the turn through its request and response; this keeps them out of the error log
+                .withConnectHandler(connection -> connection.exceptionHandler(
+                        e -> LOG.debugf("backend %s: connection error: %s", name, e.getMessage())))
+                .build();
+        URI uri = URI.create(endpoint);
+        this.host = uri.getHost().startsWith("[") ? uri.getHost().substring(1, uri.getHost().length() - 1) : uri.getHost();
+        this.port = uri.getPort() > 0 ? uri.getPort() : "https".equalsIgnoreCase(uri.getScheme()) ? 443 : 80;
+        this.probeClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout((int) config.connectTimeout().toMillis()));
+        this.probeMinMs = Math.max(1, config.reconnectMin().toMillis());
+        this.probeMaxMs = Math.max(probeMinMs, config.reconnectMax().toMillis());
         this.malformed = metrics.counter("diminuendo.backend.frames.malformed", "Backend frames that could not be decoded", "backend", name);
     }
 
@@ -140,8 +161,7 @@ public final class OpenAiBackend implements AgentBackend {
 
     @Override
     public boolean isUp() {
-        long failedAt = connectFailedAt;
-        return failedAt == 0 || System.currentTimeMillis() - failedAt >= DOWN_AFTER_CONNECT_FAILURE_MS;
+        return !down;
     }
 
     @Override
@@ -174,9 +194,57 @@ public final class OpenAiBackend implements AgentBackend {
         return body.toString();
     }
 
+    /** A request or a probe could not connect: down, and probing with backoff. Runs on the context. */
+    private void connectionFailed() {
+        checkedAt = System.currentTimeMillis();
+        down = true;
+        connectFailures++;
+        if (probeTimer < 0 && !closed) {
+            long delay = Math.min(probeMaxMs, probeMinMs << Math.min(connectFailures - 1, 20));
+            probeTimer = vertx.setTimer(delay, id -> {
+                probeTimer = -1;
+                probe();
+            });
+        }
+    }
+
+    /** A request or a probe connected: up again. Runs on the context. */
+    private void connectionWorked() {
+        connectFailures = 0;
+        down = false;
+        if (probeTimer >= 0) {
+            vertx.cancelTimer(probeTimer);
+            probeTimer = -1;
+        }
+    }
+
+    private void probe() {
+        if (closed || !down) {
+            return;
+        }
+        probeClient.connect(port, host).onComplete(ar -> {
+            checkedAt = System.currentTimeMillis();
+            if (ar.succeeded()) {
+                ar.result().close();
+                LOG.infof("backend %s: %s:%d accepts connections again", name, host, port);
+                connectionWorked();
+            } else {
+                connectionFailed();
+            }
+        });
+    }
+
     @Override
     public void close() {
-        client.close();
+        context.runOnContext(v -> {
+            closed = true;
+            if (probeTimer >= 0) {
+                vertx.cancelTimer(probeTimer);
+                probeTimer = -1;
+            }
+            probeClient.close();
+            client.close();
+        });
     }
 
     private String where() {
@@ -246,7 +314,7 @@ public final class OpenAiBackend implements AgentBackend {
                     connectFailed(ar.cause());
                     return;
                 }
-                connectFailedAt = 0;
+                connectionWorked();
                 HttpClientRequest req = ar.result();
                 if (finished) {
                     req.reset();
@@ -267,8 +335,7 @@ public final class OpenAiBackend implements AgentBackend {
         }
 
         private void connectFailed(Throwable cause) {
-            connectFailedAt = System.currentTimeMillis();
-            checkedAt = connectFailedAt;
+            connectionFailed();
             LOG.warnf("backend %s: cannot connect to %s: %s", name, endpoint, cause.getMessage());
             fail("backend_lost", "could not connect to " + where() + " at " + endpoint + " (" + describe(cause)
                     + "); check that the server is running and diminuendo.backends." + name + ".url");
@@ -309,7 +376,10 @@ public final class OpenAiBackend implements AgentBackend {
                     collected.appendBuffer(b, 0, Math.min(room, b.length()));
                 }
             });
-            resp.endHandler(v -> httpError(status, retryAfter, collected.toString(StandardCharsets.UTF_8)));
+            resp.endHandler(v -> {
+                bodyEnded = true;
+                httpError(status, retryAfter, collected.toString(StandardCharsets.UTF_8));
+            });
             resp.exceptionHandler(e -> httpError(status, retryAfter, collected.toString(StandardCharsets.UTF_8)));
         }
 
@@ -354,10 +424,13 @@ public final class OpenAiBackend implements AgentBackend {
         }
 
         private void onBodyEnd(Throwable failure) {
-            if (bodyEnded || finished) {
+            if (bodyEnded) {
                 return;
             }
             bodyEnded = true;
+            if (finished) {
+                return;
+            }
             bodyFailure = failure;
             parser.end();
             drain();

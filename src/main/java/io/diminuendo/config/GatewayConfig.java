@@ -67,7 +67,7 @@ public interface GatewayConfig {
         @WithDefault("5s")
         Duration connectTimeout();
 
-        /** A turn that receives no bytes for this long fails ({@code backend_timeout}). */
+        /** openai: a turn that receives no bytes for this long fails ({@code backend_timeout}). */
         @WithDefault("60s")
         Duration idleTimeout();
 
@@ -75,11 +75,14 @@ public interface GatewayConfig {
         @WithDefault("5s")
         Duration heartbeatInterval();
 
-        /** websocket: first reconnect delay; doubles per failure, with jitter, up to {@code reconnect-max}. */
+        /**
+         * websocket: first reconnect delay; doubles per failure, with jitter, up to {@code reconnect-max}. openai:
+         * first reachability probe after a request could not connect; doubles per failed probe.
+         */
         @WithDefault("250ms")
         Duration reconnectMin();
 
-        /** websocket: longest reconnect delay. */
+        /** websocket: longest reconnect delay; openai: longest delay between probes. */
         @WithDefault("10s")
         Duration reconnectMax();
 

@@ -101,7 +101,13 @@ class HealthTest {
                 String name = m.group(1).replaceFirst("_(count|sum|max|bucket)$", "");
                 served.add(catalogue.contains(name) ? name : m.group(1));
             }
-            assertThat(served).isEqualTo(catalogue);
+            Set<String> onlyWithNetworkBackends = Set.of("diminuendo_backend_frames_malformed_total",
+                    "diminuendo_backend_frames_orphaned_total", "diminuendo_backend_reconnects_total");
+            assertThat(served).isSubsetOf(catalogue);
+            Set<String> missing = new TreeSet<>(catalogue);
+            missing.removeAll(served);
+            assertThat(missing).as("documented but not served (only network backends register these)")
+                    .isSubsetOf(onlyWithNetworkBackends);
         }
     }
 

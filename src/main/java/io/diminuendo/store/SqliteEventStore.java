@@ -50,6 +50,9 @@ public class SqliteEventStore implements EventStore {
     private final int capacity;
     private volatile boolean previousRunUnclean;
     private volatile boolean lastCommitFailed;
+    /** Writes of a failed batch that must be written again (only the writer thread touches it). */
+    private final java.util.ArrayDeque<WriteOp> retry = new java.util.ArrayDeque<>();
+    private int consecutiveFailures;
     private volatile long batchStartedNanos;
     private volatile boolean stopped;
     private Thread writerThread;
@@ -70,11 +73,7 @@ public class SqliteEventStore implements EventStore {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        writeConnection = writerSource.getConnection();
-        try (Statement s = writeConnection.createStatement()) {
-            s.execute("PRAGMA journal_mode=WAL");
-            s.execute("PRAGMA synchronous=" + config.writer().synchronous().name());
-        }
+        writeConnection = openWriteConnection();
         Migrations.apply(writeConnection);
         statements = new Statements(writeConnection);
         previousRunUnclean = "1".equals(statements.readMeta(META_RUNNING));
@@ -203,10 +202,14 @@ public class SqliteEventStore implements EventStore {
         boolean running = true;
         while (running) {
             try {
-                WriteOp first = queue.take();
+                if (retry.isEmpty()) {
+                    batch.add(queue.take());
+                } else {
+                    batch.addAll(retry);
+                    retry.clear();
+                }
                 long start = System.nanoTime();
                 batchStartedNanos = start;
-                batch.add(first);
                 while (batch.size() < maxRows && System.nanoTime() - start < maxDelay) {
                     WriteOp next = queue.poll();
                     if (next == null) {
@@ -215,6 +218,10 @@ public class SqliteEventStore implements EventStore {
                     batch.add(next);
                 }
                 running = commit(batch, start);
+                if (!retry.isEmpty()) {
+                    batchStartedNanos = 0;
+                    Thread.sleep(Math.min(2000, 50L << Math.min(consecutiveFailures, 6)));
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 running = false;
@@ -225,7 +232,12 @@ public class SqliteEventStore implements EventStore {
         }
     }
 
-    /** Applies and commits one batch; returns false once a {@link Stop} was processed. */
+    /**
+     * Applies and commits one batch; returns false once a {@link Stop} was processed. When the commit fails
+     * (disk full, I/O error) the batch is rolled back: streamed events (already delivered to subscribers) stay
+     * queued in {@link #retry} and are written again until they commit, so the stored stream never gets a gap;
+     * every other write is answered with the failure and changes nothing.
+     */
     private boolean commit(List<WriteOp> batch, long start) {
         Stop stop = null;
         int rows = 0;
@@ -240,28 +252,41 @@ public class SqliteEventStore implements EventStore {
             }
             statements.flush();
             writeConnection.commit();
+            if (lastCommitFailed) {
+                LOG.infof("writer recovered after %d failed attempts", consecutiveFailures);
+            }
             lastCommitFailed = false;
+            consecutiveFailures = 0;
         } catch (SQLException | RuntimeException e) {
             failure = e;
             lastCommitFailed = true;
+            consecutiveFailures++;
             metrics.writerFailures.increment();
-            LOG.errorf(e, "writer batch of %d writes failed and was rolled back", batch.size());
-            try {
-                writeConnection.rollback();
-            } catch (SQLException rollbackFailure) {
-                LOG.error("rollback failed", rollbackFailure);
+            if (consecutiveFailures == 1 || consecutiveFailures % 100 == 0) {
+                LOG.errorf("writer batch of %d writes failed (%s); requests get unavailable, streamed events are kept"
+                        + " and retried (attempt %d)", batch.size(), e.getMessage(), consecutiveFailures);
             }
+            reopenWriteConnection();
         }
         int events = 0;
+        int released = 0;
         for (WriteOp op : batch) {
+            if (failure != null && (op instanceof Append || op instanceof Stop)) {
+                retry.add(op);
+                continue;
+            }
             if (op instanceof Append) {
                 events++;
             }
             if (!(op instanceof Stop)) {
                 op.complete(failure);
+                released++;
             }
         }
-        reserved.addAndGet(-(batch.size() - (stop == null ? 0 : 1)));
+        if (failure != null) {
+            stop = null;
+        }
+        reserved.addAndGet(-released);
         if (failure == null) {
             metrics.eventsPersisted.increment(events);
             metrics.recordCommit(rows, System.nanoTime() - start);
@@ -272,6 +297,40 @@ public class SqliteEventStore implements EventStore {
             return false;
         }
         return true;
+    }
+
+    /**
+     * After a failed commit SQLite may already have rolled the transaction back on its own (SQLITE_FULL does),
+     * which leaves the driver's transaction state out of step; a fresh connection is the reliable reset.
+     */
+    private void reopenWriteConnection() {
+        try {
+            writeConnection.rollback();
+        } catch (SQLException alreadyRolledBack) {
+            LOG.debugf("rollback after a failed commit: %s", alreadyRolledBack.getMessage());
+        }
+        try {
+            statements.close();
+            writeConnection.close();
+        } catch (SQLException e) {
+            LOG.debugf("closing the failed write connection: %s", e.getMessage());
+        }
+        try {
+            writeConnection = openWriteConnection();
+            writeConnection.setAutoCommit(false);
+            statements = new Statements(writeConnection);
+        } catch (SQLException e) {
+            LOG.debugf("reopening the write connection failed (will retry): %s", e.getMessage());
+        }
+    }
+
+    private Connection openWriteConnection() throws SQLException {
+        Connection c = writerSource.getConnection();
+        try (Statement s = c.createStatement()) {
+            s.execute("PRAGMA journal_mode=WAL");
+            s.execute("PRAGMA synchronous=" + config.writer().synchronous().name());
+        }
+        return c;
     }
 
     private void finish(Stop stop) {

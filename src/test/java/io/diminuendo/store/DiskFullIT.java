@@ -1,0 +1,102 @@
+package io.diminuendo.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.diminuendo.support.GatewayProcess;
+import io.diminuendo.support.WsClient;
+
+/**
+ * The store's disk fills up mid-stream (a 4 MiB tmpfs, where the machine lets the test mount one): writes get
+ * {@code unavailable}, readiness goes down, streamed events are kept and retried, and when space returns the
+ * service resumes with the stored stream complete and contiguous.
+ */
+class DiskFullIT {
+
+    private static boolean run(String... cmd) throws Exception {
+        return new ProcessBuilder(cmd).redirectErrorStream(true).start().waitFor() == 0;
+    }
+
+    private static int ready(GatewayProcess gw) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + gw.port()
+                + "/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static void fill(Path filler) {
+        byte[] chunk = new byte[16 * 1024];
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            while (true) {
+                out.write(chunk);
+                out.flush();
+            }
+        } catch (IOException full) {
+            // the file system is full
+        }
+    }
+
+    @Test
+    void aFullDiskRefusesWritesThenResumesWithoutLosingStreamedEvents() throws Exception {
+        Path mount = Path.of("target", "it-tmpfs-" + UUID.randomUUID()).toAbsolutePath();
+        Files.createDirectories(mount);
+        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.toString()),
+                "this machine does not allow mounting a small tmpfs");
+        try (GatewayProcess gw = GatewayProcess.start(mount.resolve("diminuendo.db"), "disk-full",
+                "-Ddiminuendo.store.writer.queue-capacity=256")) {
+            try (WsClient c = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY)) {
+                String id = c.createSession("disk");
+                c.request("subscribe", "sessionId", id);
+                c.request("send_message", "sessionId", id, "text", "/sim tokens=50");
+                List<JsonNode> received = new ArrayList<>(c.eventsUntilTurnEnds(id));
+
+                Path filler = mount.resolve("filler");
+                fill(filler);
+                c.request("send_message", "sessionId", id, "text", "/sim tokens=3000 delay_ms=0");
+                await().atMost(Duration.ofSeconds(60)).until(() -> ready(gw) == 503);
+                await().atMost(Duration.ofSeconds(60)).until(() ->
+                        "unavailable".equals(c.request("create_session", "title", "while full").path("code").asText()));
+                int sessionsWhileFull = c.request("list_sessions").path("items").size();
+
+                Files.delete(filler);
+                await().atMost(Duration.ofSeconds(60)).until(() -> ready(gw) == 200);
+                received.addAll(c.eventsUntilTurnEnds(id));
+                assertThat(received.get(received.size() - 1).path("kind").asText()).isEqualTo("turn_completed");
+                assertThat(c.request("create_session", "title", "after").path("type").asText()).isEqualTo("session_created");
+                assertThat(c.request("list_sessions").path("items").size()).isEqualTo(sessionsWhileFull + 1);
+
+                List<JsonNode> stored = new ArrayList<>();
+                long after = 0;
+                while (stored.size() < received.size()) {
+                    JsonNode page = c.request("history", "sessionId", id, "afterSeq", after, "limit", 1000);
+                    assertThat(page.path("events").isEmpty()).as("history ends early at seq %d", after).isFalse();
+                    page.path("events").forEach(stored::add);
+                    after = stored.get(stored.size() - 1).path("seq").asLong();
+                }
+                assertThat(stored).isEqualTo(received);
+                for (int i = 0; i < stored.size(); i++) {
+                    assertThat(stored.get(i).path("seq").asLong()).isEqualTo(i + 1);
+                }
+            }
+            assertThat(gw.stop()).isTrue();
+        } finally {
+            run("umount", mount.toString());
+        }
+    }
+}

@@ -32,6 +32,10 @@ public final class LoadClient {
     }
 
     public static void main(String[] args) throws Exception {
+        if (args.length > 0 && args[0].equals("jfr-top")) {
+            JfrTop.run(java.util.Arrays.copyOfRange(args, 1, args.length));
+            return;
+        }
         LoadConfig cfg;
         try {
             cfg = LoadConfig.parse(args, System.getenv());

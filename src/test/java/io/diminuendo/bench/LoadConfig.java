@@ -159,7 +159,8 @@ final class LoadConfig {
 
     static String help() {
         StringBuilder b = new StringBuilder("Diminuendo load client. Flags override DIMINUENDO_* environment variables, which\n"
-                + "override a .env file in the working directory.\n\n");
+                + "override a .env file in the working directory. Also: jfr-top <recording.jfr> [rows] summarises the CPU\n"
+                + "samples of a JFR recording.\n\n");
         for (Map.Entry<String, String[]> o : OPTIONS.entrySet()) {
             b.append(String.format(Locale.ROOT, "  --%-24s %s%n  %-26s env %s, default '%s'%n", o.getKey(),
                     o.getValue()[1], "", envName(o.getKey()), o.getValue()[0]));

@@ -48,6 +48,7 @@ final class Benchmarks {
     private final Target backend;
     private final long timeoutSec;
     private final int warmup;
+    private final Long backendPid;
 
     Benchmarks(Vertx vertx, LoadConfig cfg, Report report, List<Target> targets, Target backend) {
         this.vertx = vertx;
@@ -57,6 +58,7 @@ final class Benchmarks {
         this.backend = backend;
         this.timeoutSec = cfg.integer("timeout");
         this.warmup = cfg.integer("warmup");
+        this.backendPid = cfg.has("backend-pid") ? Long.valueOf(cfg.get("backend-pid")) : null;
     }
 
     // ------------------------------------------------------------------ /health
@@ -103,7 +105,10 @@ final class Benchmarks {
                 ctxs[i] = newContext();
             }
             runClosedLoop(client, ctxs, conns, cfg.decimal("health-warmup-duration"));
+            CpuMeter cpu = new CpuMeter(t.pid(), null);
+            cpu.start();
             Object[] outcome = runClosedLoop(client, ctxs, conns, secs);
+            cpu.stop();
             Stats.Samples all = (Stats.Samples) outcome[0];
             double elapsed = (double) outcome[1];
             long errors = (long) outcome[2];
@@ -113,6 +118,7 @@ final class Benchmarks {
             r.add(t.label(), "concP50", "p50" + c, s.p50(), Kind.MS);
             r.add(t.label(), "concP99", "p99" + c, s.p99(), Kind.MS);
             r.add(t.label(), "concErrors", "errors" + c, errors, Kind.COUNT);
+            cpu.report(r, t.label(), all.size, "request", "requests");
             r.detail(t.label()).put("throughputRequests", all.size);
             r.detail(t.label()).put("throughputSeconds", elapsed);
         } finally {
@@ -470,6 +476,7 @@ final class Benchmarks {
             long eventsPerTurn = 0;
             List<Double> perRound = new ArrayList<>();
             Stats.Samples latency = new Stats.Samples(1 << 16);
+            CpuMeter cpu = new CpuMeter(t.pid(), backendPid);
             int turns = (warmTokens > 0 ? 1 : 0) + rounds;
             for (int turn = 0; turn < turns; turn++) {
                 boolean measured = warmTokens <= 0 || turn > 0;
@@ -483,6 +490,9 @@ final class Benchmarks {
                     }));
                 }
                 await(Future.all(resets));
+                if (measured) {
+                    cpu.start();
+                }
                 long t0 = System.nanoTime();
                 Future<JsonNode> accepted = onContext(sender.ctx, () -> sender.ws.call("send_message",
                         Ws.fields().put("sessionId", sid).put("text", "/sim tokens=" + n + " delay_ms=0"),
@@ -496,6 +506,9 @@ final class Benchmarks {
                     await(finished);
                 } catch (Exception e) {
                     // counted below per subscriber
+                }
+                if (measured) {
+                    cpu.stop();
                 }
                 await(accepted);
                 List<Future<long[]>> views = new ArrayList<>();
@@ -574,6 +587,7 @@ final class Benchmarks {
             r.add(l, "latMean", "emit→receive mean", lat.mean(), Kind.MS);
             r.add(l, "latMax", "emit→receive max", lat.max(), Kind.MS);
             r.add(l, "lost", "lost", lost, Kind.COUNT);
+            cpu.report(r, l, deliveries, "delivery", "deliveries");
             r.detail(l).put("duplicates", duplicates);
             r.detail(l).put("deliveriesPerSecByRound", perRound);
             r.detail(l).put("latencySamples", latency.size);
@@ -633,6 +647,7 @@ final class Benchmarks {
             await(onContext(ctx, () -> ws.connect(Ws.options(backend, "/agent", backend.apiKey()))));
             long frames = 0;
             double secs = 0;
+            CpuMeter cpu = new CpuMeter("backend", backendPid, null);
             Stats.Samples firstFrame = new Stats.Samples(16);
             List<Double> perRound = new ArrayList<>();
             for (int turn = 0; turn < (warmTokens > 0 ? 1 : 0) + rounds; turn++) {
@@ -645,12 +660,18 @@ final class Benchmarks {
                                 .put("text", "/sim tokens=" + count + " delay_ms=0"))
                         .<com.fasterxml.jackson.databind.node.ObjectNode>set("history", Ws.JSON.createArrayNode())
                         .toString();
+                if (measured) {
+                    cpu.start();
+                }
                 await(onContext(ctx, () -> {
                     current[0] = bt;
                     bt.t0 = System.nanoTime();
                     return ws.writeTextMessage(op);
                 }));
                 await(bt.done.future());
+                if (measured) {
+                    cpu.stop();
+                }
                 double elapsed = (bt.tEnd - bt.t0) / 1e9;
                 log("  turn %d%s: %,d frames in %.3f s = %,.0f/s", turn, measured ? "" : " (warm-up)", bt.frames,
                         elapsed, bt.frames / elapsed);
@@ -668,6 +689,7 @@ final class Benchmarks {
                     Stats.ofNanos(firstFrame.values, firstFrame.size).mean(), Kind.MS);
             r.add(l, "turnTime", "turn time (mean)", secs * 1000 / Math.max(1, perRound.size()), Kind.MS);
             r.detail(l).put("eventsPerSecByRound", perRound);
+            cpu.report(r, l, frames, "event", "events");
         } catch (Exception e) {
             fail(r, backend, e);
         }

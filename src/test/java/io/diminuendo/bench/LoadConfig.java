@@ -28,6 +28,7 @@ final class LoadConfig {
         opt("backend-url", "", "raw backend baseline, e.g. the standalone simulator http://localhost:8090 (its /health and ws /agent)");
         opt("gateway-pid", "", "pid of the gateway under test: RSS and heap for the idle-connection benchmark");
         opt("compare-pid", "", "pid of the second gateway");
+        opt("backend-pid", "", "pid of the raw backend (its CPU use during the streaming and backend benchmarks)");
         opt("benchmarks", "health,connect,session,stream,backend,idle", "which benchmarks to run, comma separated");
         opt("warmup", "10", "warm-up iterations discarded before each latency measurement");
         opt("health-iterations", "1000", "sequential /health requests measured");

@@ -33,6 +33,25 @@ final class ProcessProbe {
         return -1;
     }
 
+    /** CPU time (user + system) the process has used so far, in nanoseconds (10 ms resolution), or -1. */
+    long cpuNanos() {
+        return cpuNanos(pid);
+    }
+
+    static long cpuNanos(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            return ticks * (1_000_000_000L / CLOCK_TICKS);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** USER_HZ of /proc/<pid>/stat; 100 on every common Linux build. */
+    private static final long CLOCK_TICKS = 100;
+
     /** Open file descriptors of the process, or -1. */
     long openFiles() {
         try (var s = Files.list(Path.of("/proc", Long.toString(pid), "fd"))) {

@@ -26,7 +26,11 @@ final class Report {
         /** a plain count; no speedup */
         COUNT,
         /** seconds of wall time, lower is better */
-        SECONDS
+        SECONDS,
+        /** microseconds (CPU cost per operation), lower is better */
+        MICROS,
+        /** a ratio such as CPU cores in use; no speedup */
+        RATIO
     }
 
     record Metric(String label, double value, Kind kind) {
@@ -211,8 +215,13 @@ final class Report {
         if (Double.isNaN(a) || Double.isNaN(o) || a <= 0 || o <= 0) {
             return "";
         }
+        if (base.label().contains("stddev")) {
+            return ratio(o / a, "tighter", "looser");
+        }
         return switch (base.kind()) {
             case MS, SECONDS -> ratio(o / a, "faster", "slower");
+            case MICROS -> ratio(o / a, "cheaper", "costlier");
+            case RATIO -> "";
             case BYTES -> ratio(o / a, "smaller", "larger");
             case RATE -> ratio(a / o, "throughput", "throughput");
             case COUNT -> "";
@@ -236,6 +245,8 @@ final class Report {
             case BYTES -> bytes(v);
             case COUNT -> String.format(Locale.ROOT, "%,.0f", v);
             case SECONDS -> String.format(Locale.ROOT, "%.3f s", v);
+            case MICROS -> String.format(Locale.ROOT, "%.2f µs", v);
+            case RATIO -> String.format(Locale.ROOT, "%.2f", v);
         };
     }
 
@@ -294,6 +305,8 @@ final class Report {
             case BYTES -> "Bytes";
             case COUNT -> "";
             case SECONDS -> "Sec";
+            case MICROS -> "Micros";
+            case RATIO -> "";
         };
     }
 

@@ -360,6 +360,7 @@ final class Benchmarks {
         long duplicates;
         long terminalSeq = -1;
         String terminalKind;
+        String terminalFrame;
         long lastNanos;
         boolean measuring;
         Stats.Samples latencyMicros = new Stats.Samples(1024);
@@ -380,6 +381,7 @@ final class Benchmarks {
             this.duplicates = 0;
             this.terminalSeq = -1;
             this.terminalKind = null;
+            this.terminalFrame = null;
             this.measuring = measuring;
             this.done = Promise.promise();
         }
@@ -414,6 +416,8 @@ final class Benchmarks {
                         || s.startsWith("turn_cancelled\"", from)) {
                     terminalSeq = seq;
                     terminalKind = s.substring(from, s.indexOf('"', from));
+                    terminalFrame = terminalKind.equals("turn_completed") ? null
+                            : s.substring(s.indexOf("\"data\":"), Math.min(s.length(), s.indexOf("\"data\":") + 300));
                     done.tryComplete();
                 }
             }
@@ -456,24 +460,16 @@ final class Benchmarks {
                 }
             }
             Sub sender = subs.get(0);
-            String sid = await(onContext(sender.ctx, () -> sender.ws.call("create_session",
-                    Ws.fields().put("title", "load-client stream K=" + k), "session_created")))
-                    .path("session").path("id").asText();
-            List<Future<JsonNode>> subscribed = new ArrayList<>();
             for (Sub s : subs) {
-                subscribed.add(onContext(s.ctx, () -> {
-                    s.ws.onEvent = s::onEvent;
-                    return s.ws.call("subscribe", Ws.fields().put("sessionId", sid), "subscribed");
-                }));
+                s.ws.onEvent = s::onEvent;
             }
-            await(Future.all(subscribed));
-            long base = subscribed.get(0).result().path("lastSeq").asLong();
-
             long deliveries = 0;
             double elapsedSum = 0;
             long lost = 0;
             long duplicates = 0;
             long eventsPerTurn = 0;
+            int failedTurns = 0;
+            long closedSubs = 0;
             List<Double> perRound = new ArrayList<>();
             Stats.Samples latency = new Stats.Samples(1 << 16);
             CpuMeter cpu = new CpuMeter(t.pid(), backendPid);
@@ -481,15 +477,21 @@ final class Benchmarks {
             for (int turn = 0; turn < turns; turn++) {
                 boolean measured = warmTokens <= 0 || turn > 0;
                 int n = measured ? tokens : warmTokens;
-                long b = base;
-                List<Future<Void>> resets = new ArrayList<>();
+                // A fresh session per turn: every turn starts without history (a websocket backend is sent the
+                // session's earlier turns with each start_turn) and with the same subscribers.
+                String sid = await(onContext(sender.ctx, () -> sender.ws.call("create_session",
+                        Ws.fields().put("title", "load-client stream K=" + k), "session_created")))
+                        .path("session").path("id").asText();
+                List<Future<JsonNode>> subscribed = new ArrayList<>();
                 for (Sub s : subs) {
-                    resets.add(onContext(s.ctx, () -> {
-                        s.reset(b, measured);
-                        return Future.succeededFuture();
-                    }));
+                    subscribed.add(onContext(s.ctx, () -> s.ws.call("subscribe", Ws.fields().put("sessionId", sid),
+                            "subscribed").map(reply -> {
+                                s.reset(reply.path("lastSeq").asLong(), measured);
+                                return reply;
+                            })));
                 }
-                await(Future.all(resets));
+                await(Future.all(subscribed));
+                long b = subscribed.get(0).result().path("lastSeq").asLong();
                 if (measured) {
                     cpu.start();
                 }
@@ -501,20 +503,27 @@ final class Benchmarks {
                 for (Sub s : subs) {
                     all.add(s.done.future());
                 }
-                Future<CompositeFuture> finished = Future.join(all);
+                // every subscriber saw the turn end (or was closed), or the prompt was refused
+                Promise<Void> over = Promise.promise();
+                Future.join(all).onComplete(ar -> over.tryComplete());
+                accepted.onFailure(over::tryFail);
                 try {
-                    await(finished);
+                    await(over.future());
                 } catch (Exception e) {
-                    // counted below per subscriber
+                    if (accepted.failed()) {
+                        throw e;
+                    }
+                    // a timeout: counted below per subscriber
                 }
                 if (measured) {
                     cpu.stop();
                 }
                 await(accepted);
-                List<Future<long[]>> views = new ArrayList<>();
+                List<Future<Object[]>> views = new ArrayList<>();
                 for (Sub s : subs) {
-                    views.add(onContext(s.ctx, () -> Future.succeededFuture(new long[] {s.received, s.gaps,
-                            s.duplicates, s.terminalSeq, s.lastNanos, s.done.future().succeeded() ? 1 : 0})));
+                    views.add(onContext(s.ctx, () -> Future.succeededFuture(new Object[] {s.received, s.gaps,
+                            s.duplicates, s.terminalSeq, s.lastNanos, s.done.future().succeeded(), s.terminalKind,
+                            s.terminalFrame})));
                 }
                 await(Future.all(views));
                 long terminal = -1;
@@ -522,40 +531,48 @@ final class Benchmarks {
                 long got = 0;
                 long failedSubs = 0;
                 String closeReasons = "";
+                String badEnd = null;
                 for (int i = 0; i < subs.size(); i++) {
-                    long[] v = views.get(i).result();
-                    terminal = Math.max(terminal, v[3]);
-                    last = Math.max(last, v[4]);
-                    got += v[0];
-                    duplicates += measured ? v[2] : 0;
-                    if (v[5] == 0) {
+                    Object[] v = views.get(i).result();
+                    terminal = Math.max(terminal, (long) v[3]);
+                    last = Math.max(last, (long) v[4]);
+                    got += (long) v[0];
+                    duplicates += measured ? (long) v[2] : 0;
+                    if (!(boolean) v[5]) {
                         failedSubs++;
                         if (closeReasons.isEmpty() && subs.get(i).done.future().cause() != null) {
                             closeReasons = subs.get(i).done.future().cause().getMessage();
                         }
+                    } else if (!"turn_completed".equals(v[6]) && badEnd == null) {
+                        badEnd = (String) v[7];
                     }
                 }
                 if (terminal < 0) {
                     throw new IllegalStateException("no subscriber saw the end of the turn: " + closeReasons);
                 }
                 long events = terminal - b;
-                long turnLost = events * k - got;
+                long turnLost = events * subs.size() - got;
                 double elapsed = (last - t0) / 1e9;
-                log("  turn %d%s: %,d events, %,d deliveries in %.3f s = %,.0f/s, lost %d%s", turn,
+                log("  turn %d%s: %,d events, %,d deliveries in %.3f s = %,.0f/s, lost %d%s%s", turn,
                         measured ? "" : " (warm-up)", events, got, elapsed, got / elapsed, turnLost,
-                        failedSubs > 0 ? ", " + failedSubs + " subscribers failed: " + closeReasons : "");
-                if (measured) {
+                        failedSubs > 0 ? ", " + failedSubs + " subscribers failed: " + closeReasons : "",
+                        badEnd != null ? ", the turn did not complete: " + badEnd : "");
+                if (badEnd != null) {
+                    if (measured) {
+                        failedTurns++;
+                        r.detail(t.label()).put("failedTurn", badEnd);
+                    }
+                } else if (measured) {
                     deliveries += got;
                     elapsedSum += elapsed;
-                    lost += turnLost;
+                    lost += turnLost + (k - subs.size()) * events;
                     eventsPerTurn = events;
                     perRound.add(got / elapsed);
-                    r.detail(t.label()).put("failedSubscribers", failedSubs);
+                    closedSubs += failedSubs;
                     if (!closeReasons.isEmpty()) {
                         r.detail(t.label()).put("failure", closeReasons);
                     }
                 }
-                base = terminal;
                 if (failedSubs > 0) {
                     List<Sub> alive = new ArrayList<>();
                     for (Sub s : subs) {
@@ -569,6 +586,17 @@ final class Benchmarks {
                     }
                     subs.retainAll(alive);
                 }
+                if (cfg.bool("cleanup")) {
+                    await(onContext(sender.ctx, () -> sender.ws.call("delete_session",
+                            Ws.fields().put("sessionId", sid), "session_deleted")));
+                }
+            }
+            if (failedTurns > 0) {
+                r.failures.put(t.label(), failedTurns + " of " + rounds + " measured turns did not complete: "
+                        + r.detail(t.label()).get("failedTurn"));
+            }
+            if (perRound.isEmpty()) {
+                return;
             }
             for (Sub s : subs) {
                 await(onContext(s.ctx, () -> {
@@ -587,14 +615,11 @@ final class Benchmarks {
             r.add(l, "latMean", "emit→receive mean", lat.mean(), Kind.MS);
             r.add(l, "latMax", "emit→receive max", lat.max(), Kind.MS);
             r.add(l, "lost", "lost", lost, Kind.COUNT);
+            r.add(l, "closed", "subscribers closed by the gateway", closedSubs, Kind.COUNT);
             cpu.report(r, l, deliveries, "delivery", "deliveries");
             r.detail(l).put("duplicates", duplicates);
             r.detail(l).put("deliveriesPerSecByRound", perRound);
             r.detail(l).put("latencySamples", latency.size);
-            if (cfg.bool("cleanup") && !sender.ws.isClosed()) {
-                await(onContext(sender.ctx, () -> sender.ws.call("delete_session", Ws.fields().put("sessionId", sid),
-                        "session_deleted")));
-            }
         } finally {
             List<Future<Void>> closing = new ArrayList<>();
             for (Sub s : subs) {

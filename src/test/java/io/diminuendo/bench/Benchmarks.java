@@ -61,6 +61,43 @@ final class Benchmarks {
         this.backendPid = cfg.has("backend-pid") ? Long.valueOf(cfg.get("backend-pid")) : null;
     }
 
+    // ------------------------------------------------------------------ client warm-up
+
+    /**
+     * Warms this client's own code paths (and every target equally) before anything is measured, so the first
+     * target measured does not pay for the client's JIT compilation: /health in a closed loop, then
+     * connect+authenticate and create_session/delete_session round trips, against each target in turn.
+     */
+    void clientWarmup() {
+        double secs = cfg.decimal("client-warmup");
+        if (secs <= 0) {
+            return;
+        }
+        int rounds = 200;
+        for (Target t : targets) {
+            try {
+                log("client warm-up: %s (%.0f s of /health, %d connects, %d sessions)", t, secs, rounds, rounds);
+                HttpClient client = vertx.createHttpClient(httpOptions(t),
+                        new PoolOptions().setHttp1MaxSize(cfg.integer("health-connections")));
+                Context[] ctxs = {newContext(), newContext()};
+                runClosedLoop(client, ctxs, cfg.integer("health-connections"), secs);
+                client.close();
+                WebSocketClient wsc = vertx.createWebSocketClient(wsOptions());
+                Context ctx = newContext();
+                await(loop(ctx, rounds, i -> Ws.open(wsc, t, i % 2 == 0).compose(ws -> ws.close().map(0L))));
+                Ws ws = await(onContext(ctx, () -> Ws.open(wsc, t, false)));
+                await(loop(ctx, rounds, i -> ws.call("create_session", Ws.fields().put("title", "load-client warm-up"),
+                        "session_created").compose(reply -> ws.call("delete_session", Ws.fields()
+                                .put("sessionId", reply.path("session").path("id").asText()), "session_deleted"))
+                        .map(0L)));
+                await(ws.close());
+                wsc.close();
+            } catch (Exception e) {
+                log("client warm-up against %s failed: %s", t, e.getMessage());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ /health
 
     void health() {

@@ -91,7 +91,8 @@ public final class LoadClient {
         meta.put("client", String.format(Locale.ROOT, "JDK %s (%s), %d CPUs visible, %d event-loop thread(s), "
                 + "open-file limit %d", System.getProperty("java.version"), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors(), cfg.integer("client-threads"), openFileLimit()));
-        meta.put("warm-up", cfg.integer("warmup") + " iterations discarded before every latency measurement");
+        meta.put("warm-up", cfg.get("client-warmup") + " s of client warm-up against every target first, then "
+                + cfg.integer("warmup") + " iterations discarded before every latency measurement");
         meta.put("load average at start", loadAverage());
         meta.put("settings", cfg.describe());
 
@@ -100,6 +101,7 @@ public final class LoadClient {
         try {
             Benchmarks b = new Benchmarks(vertx, cfg, report, targets, backend);
             long started = System.nanoTime();
+            b.clientWarmup();
             if (benches.contains("health")) {
                 b.health();
             }

@@ -31,6 +31,8 @@ final class LoadConfig {
         opt("backend-pid", "", "pid of the raw backend (its CPU use during the streaming and backend benchmarks)");
         opt("benchmarks", "health,connect,session,stream,backend,idle", "which benchmarks to run, comma separated");
         opt("warmup", "10", "warm-up iterations discarded before each latency measurement");
+        opt("client-warmup", "5", "seconds of /health (plus 200 connects and 200 sessions) against every target "
+                + "before anything is measured, so the client's own JIT warm-up does not favour the second target (0: off)");
         opt("health-iterations", "1000", "sequential /health requests measured");
         opt("health-connections", "4", "keep-alive connections for the /health throughput run");
         opt("health-duration", "10", "seconds of the /health throughput run");

@@ -150,7 +150,7 @@ final class Benchmarks {
             double elapsed = (double) outcome[1];
             long errors = (long) outcome[2];
             String c = " (" + conns + " connections)";
-            r.add(t.label(), "rpsConc", "RPS" + c, all.size / elapsed, Kind.RATE);
+            r.add(t.label(), "concurrent", "RPS" + c, all.size / elapsed, Kind.RATE);
             Stats s = Stats.ofNanos(all.values, all.size);
             r.add(t.label(), "concP50", "p50" + c, s.p50(), Kind.MS);
             r.add(t.label(), "concP99", "p99" + c, s.p99(), Kind.MS);
@@ -644,7 +644,7 @@ final class Benchmarks {
             Stats lat = Stats.of(latency.values, latency.size, 1000);
             String l = t.label();
             r.add(l, "events", "events per turn", eventsPerTurn, Kind.COUNT);
-            r.add(l, "deliveriesPerSec", "deliveries/s (all subscribers)", deliveries / elapsedSum, Kind.RATE);
+            r.add(l, "deliveries", "deliveries/s (all subscribers)", deliveries / elapsedSum, Kind.RATE);
             r.add(l, "perSubscriber", "events/s per subscriber", deliveries / elapsedSum / k, Kind.RATE);
             r.add(l, "turnTime", "turn time (mean)", elapsedSum * 1000 / Math.max(1, perRound.size()), Kind.MS);
             r.add(l, "latP50", "emit→receive p50", lat.p50(), Kind.MS);
@@ -746,7 +746,7 @@ final class Benchmarks {
             }
             ws.close();
             wsc.close();
-            r.add(l, "eventsPerSec", "events/s (one turn, one socket)", frames / secs, Kind.RATE);
+            r.add(l, "eventRate", "events/s (one turn, one socket)", frames / secs, Kind.RATE);
             r.add(l, "firstFrame", "start_turn → first frame (mean)",
                     Stats.ofNanos(firstFrame.values, firstFrame.size).mean(), Kind.MS);
             r.add(l, "turnTime", "turn time (mean)", secs * 1000 / Math.max(1, perRound.size()), Kind.MS);

@@ -81,7 +81,7 @@ final class CpuMeter {
         int cores = Runtime.getRuntime().availableProcessors();
         if (gatewayPid != null && dGateway > 0 && operations > 0) {
             r.add(target, "cpuPerOp", name + " CPU per " + what, dGateway / 1000.0 / operations, Kind.MICROS);
-            r.add(target, "opsPerCpuSec", whats + " per " + name + " CPU-second", operations / (dGateway / 1e9), Kind.RATE);
+            r.add(target, "perCpuSecond", whats + " per " + name + " CPU-second", operations / (dGateway / 1e9), Kind.RATE);
             r.add(target, "gatewayCores", name + " CPU (cores busy)", dGateway / (double) dWall, Kind.RATIO);
         }
         if (backendPid != null && dBackend >= 0) {

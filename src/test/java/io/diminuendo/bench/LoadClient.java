@@ -196,10 +196,10 @@ public final class LoadClient {
         }
         int conns = cfg.integer("health-connections");
         row(report, targets, byKey.get("health"), "p50", "Health p50", Kind.MS, 0.15, true, "≤ 0.15 ms");
-        row(report, targets, byKey.get("health"), "rpsConc", "Health RPS (" + conns + " connections)", Kind.RATE,
+        row(report, targets, byKey.get("health"), "concurrent", "Health RPS (" + conns + " connections)", Kind.RATE,
                 45_000, false, "≥ 45,000/s (wrk -t1 -c4)");
-        row(report, targets, byKey.get("connect"), "frame p50", "Connect+auth p50 (frame)", Kind.MS, 0.5, true, "≤ 0.5 ms");
-        row(report, targets, byKey.get("connect"), "header p50", "Connect+auth p50 (header)", Kind.MS, 0.5, true, "≤ 0.5 ms");
+        row(report, targets, byKey.get("connect"), "frameP50", "Connect+auth p50 (frame)", Kind.MS, 0.5, true, "≤ 0.5 ms");
+        row(report, targets, byKey.get("connect"), "headerP50", "Connect+auth p50 (header)", Kind.MS, 0.5, true, "≤ 0.5 ms");
         row(report, targets, byKey.get("session"), "p50", "Session create p50", Kind.MS, 0.15, true, "≤ 0.15 ms");
         row(report, targets, byKey.get("session"), "p99", "Session create p99", Kind.MS, 1.0, true, "≤ 1 ms");
         row(report, targets, byKey.get("session"), "stddev", "Session create stddev", Kind.MS, Double.NaN, true, "");
@@ -208,7 +208,7 @@ public final class LoadClient {
                 int k = Integer.parseInt(r.key.substring(8));
                 double goal = k == 1 ? 150_000 : k == 100 ? 1_000_000 : Double.NaN;
                 String goalText = k == 1 ? "≥ 150,000/s" : k == 100 ? "≥ 1,000,000/s" : "";
-                row(report, targets, r, "deliveriesPerSec", "End-to-end deliveries/s, K=" + k, Kind.RATE, goal, false, goalText);
+                row(report, targets, r, "deliveries", "End-to-end deliveries/s, K=" + k, Kind.RATE, goal, false, goalText);
                 row(report, targets, r, "latP50", "Emit→receive p50, K=" + k, Kind.MS, Double.NaN, true, "");
                 row(report, targets, r, "latP99", "Emit→receive p99, K=" + k, Kind.MS, Double.NaN, true, "");
                 row(report, targets, r, "lost", "Lost events, K=" + k, Kind.COUNT, 0, true, "0");
@@ -224,7 +224,7 @@ public final class LoadClient {
         Result be = byKey.get("backend");
         if (be != null && backend != null) {
             backendRow(report, targets, be, backend, "healthP50", "Raw backend health p50", Kind.MS);
-            backendRow(report, targets, be, backend, "eventsPerSec", "Raw backend events/s (direct §3 turn)", Kind.RATE);
+            backendRow(report, targets, be, backend, "eventRate", "Raw backend events/s (direct §3 turn)", Kind.RATE);
         }
     }
 

@@ -64,17 +64,24 @@ final class Report {
         }
 
         void latency(String target, String prefix, Stats s, boolean full) {
-            add(target, prefix + "p50", prefix + "p50", s.p50(), Kind.MS);
+            stat(target, prefix, "p50", s.p50());
             if (full) {
-                add(target, prefix + "p95", prefix + "p95", s.p95(), Kind.MS);
+                stat(target, prefix, "p95", s.p95());
             }
-            add(target, prefix + "p99", prefix + "p99", s.p99(), Kind.MS);
-            add(target, prefix + "mean", prefix + "mean", s.mean(), Kind.MS);
+            stat(target, prefix, "p99", s.p99());
+            stat(target, prefix, "mean", s.mean());
             if (full) {
-                add(target, prefix + "stddev", prefix + "stddev", s.stddev(), Kind.MS);
-                add(target, prefix + "min", prefix + "min", s.min(), Kind.MS);
+                stat(target, prefix, "stddev", s.stddev());
+                stat(target, prefix, "min", s.min());
             }
-            add(target, prefix + "max", prefix + "max", s.max(), Kind.MS);
+            stat(target, prefix, "max", s.max());
+        }
+
+        /** Id {@code p50} or {@code frameP50} (JSON key {@code frameP50Ms}), label {@code frame p50}. */
+        private void stat(String target, String prefix, String stat, double value) {
+            String p = prefix.strip();
+            String id = p.isEmpty() ? stat : p + Character.toUpperCase(stat.charAt(0)) + stat.substring(1);
+            add(target, id, prefix + stat, value, Kind.MS);
         }
 
         Double value(String target, String id) {

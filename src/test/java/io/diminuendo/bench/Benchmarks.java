@@ -796,12 +796,23 @@ final class Benchmarks {
         double hold = cfg.decimal("idle-hold");
         boolean gc = cfg.bool("idle-gc");
         long fdLimit = LoadClient.openFileLimit();
+        int[] ports = LoadClient.ephemeralPorts();
+        if (fdLimit > 0 && count + 256 > fdLimit) {
+            log("idle: WARNING %,d connections need about as many file descriptors; this client's limit is %,d "
+                    + "(scripts/load.sh raises it when allowed; or ulimit -n)", count, fdLimit);
+        }
+        if (ports != null && count > ports[1] - ports[0]) {
+            log("idle: WARNING only %,d ephemeral ports (%d-%d) for %,d connections to one address",
+                    ports[1] - ports[0], ports[0], ports[1], count);
+        }
         Result r = new Result("idle", String.format(Locale.ROOT, "Idle authenticated connections: %,d", count),
                 String.format(Locale.ROOT, "Opened in batches of %d concurrent connect+authenticate (frame), held %.0f s, "
-                        + "then closed. Gateway memory from `--gateway-pid`: RSS (/proc/<pid>/status VmRSS) and heap "
-                        + "in use (`jcmd <pid> GC.heap_info`%s), before opening and while holding; per connection = "
-                        + "the difference ÷ connections. Client open-file limit: %s.", batch, hold,
-                        gc ? ", each after `jcmd <pid> GC.run`" : "", fdLimit < 0 ? "unknown" : Long.toString(fdLimit)));
+                        + "then closed (client: open-file limit %s, ephemeral ports %s). Gateway memory from "
+                        + "`--gateway-pid`: RSS (/proc/<pid>/status VmRSS) and heap in use (`jcmd <pid> "
+                        + "GC.heap_info`%s), before opening and while holding; per connection = the difference ÷ "
+                        + "connections.", batch, hold, fdLimit < 0 ? "unknown" : Long.toString(fdLimit),
+                        ports == null ? "unknown" : ports[0] + "–" + ports[1],
+                        gc ? ", each after `jcmd <pid> GC.run`" : ""));
         for (Target t : targets) {
             try {
                 idleOne(t, count, batch, hold, gc, r);

@@ -173,6 +173,16 @@ public final class LoadClient {
         }
     }
 
+    /** The local port range for outgoing connections, or null. */
+    static int[] ephemeralPorts() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).get(0).trim().split("\\s+");
+            return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     static long openFileLimit() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/limits"))) {

@@ -32,6 +32,8 @@ import io.vertx.core.http.WebSocketConnectOptions;
 public final class WebSocketBackend implements AgentBackend, Backends.Startable {
     private static final Logger LOG = Logger.getLogger(WebSocketBackend.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Upper bound of the history part of a start_turn frame, in characters of JSON. */
+    static final int HISTORY_BUDGET_CHARS = 128 * 1024;
 
     private final String name;
     private final GatewayConfig.Backend config;
@@ -62,7 +64,7 @@ public final class WebSocketBackend implements AgentBackend, Backends.Startable 
         this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
                 .setConnectTimeout((int) config.connectTimeout().toMillis())
                 .setMaxMessageSize(16 * 1024 * 1024)
-                .setMaxFrameSize(1024 * 1024));
+                .setMaxFrameSize(64 * 1024));
         this.connectOptions = new WebSocketConnectOptions().setAbsoluteURI(url);
         config.apiKey().ifPresent(key -> connectOptions.addHeader("Authorization", "Bearer " + key));
         this.heartbeatMs = config.heartbeatInterval().toMillis();
@@ -221,19 +223,30 @@ public final class WebSocketBackend implements AgentBackend, Backends.Startable 
             return turn;
         }
         turns.put(request.turnId(), turn);
-        StringBuilder history = new StringBuilder("[");
-        for (int i = 0; i < request.history().size(); i++) {
-            TurnRequest.HistoryMessage m = request.history().get(i);
-            if (i > 0) {
-                history.append(',');
-            }
-            history.append(Json.obj().str("role", m.role()).str("text", m.text()).end());
-        }
-        history.append(']');
+        String history = historyWithinBudget(request.history());
         send(ws, Json.obj().str("op", "start_turn").str("turnId", request.turnId()).str("sessionId", request.sessionId())
                 .str("tenantId", request.tenantId()).str("userId", request.userId())
-                .raw("input", Json.obj().str("text", request.text()).end()).raw("history", history.toString()).end());
+                .raw("input", Json.obj().str("text", request.text()).end()).raw("history", history).end());
         return turn;
+    }
+
+    /**
+     * The newest history messages whose JSON fits in {@link #HISTORY_BUDGET_CHARS}, oldest first: the start_turn
+     * frame stays well inside the message limits of WebSocket servers (Vert.x accepts 256 KiB by default).
+     */
+    static String historyWithinBudget(java.util.List<TurnRequest.HistoryMessage> messages) {
+        java.util.ArrayDeque<String> kept = new java.util.ArrayDeque<>();
+        int size = 2;
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            TurnRequest.HistoryMessage m = messages.get(i);
+            String json = Json.obj().str("role", m.role()).str("text", m.text()).end();
+            if (size + json.length() + 1 > HISTORY_BUDGET_CHARS) {
+                break;
+            }
+            kept.addFirst(json);
+            size += json.length() + 1;
+        }
+        return "[" + String.join(",", kept) + "]";
     }
 
     private void send(WebSocket ws, String frame) {

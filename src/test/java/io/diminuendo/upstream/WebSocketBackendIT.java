@@ -150,6 +150,20 @@ class WebSocketBackendIT {
     }
 
     @Test
+    void aPromptLargerThanOneWebSocketFrameReachesTheRemoteBackend() {
+        try (WsClient c = WsClient.authenticated(gateway.ws(), GatewayProcess.API_KEY)) {
+            String id = sessionOn(c, "sim");
+            String prompt = "big ".repeat(22_000);
+            assertThat(c.request("send_message", "sessionId", id, "text", prompt).path("type").asText())
+                    .isEqualTo("message_accepted");
+            assertThat(kinds(c.eventsUntilTurnEnds(id))).endsWith("turn_completed");
+            assertThat(c.request("send_message", "sessionId", id, "text", "and again").path("type").asText())
+                    .isEqualTo("message_accepted");
+            assertThat(kinds(c.eventsUntilTurnEnds(id))).as("history with the big prompt fits too").endsWith("turn_completed");
+        }
+    }
+
+    @Test
     void garbageFromTheBackendIsCountedAndSkipped() throws Exception {
         double malformedBefore = metric("diminuendo_backend_frames_malformed_total", "broken");
         double orphanedBefore = metric("diminuendo_backend_frames_orphaned_total", "broken");

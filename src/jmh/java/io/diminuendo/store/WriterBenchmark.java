@@ -66,6 +66,7 @@ public class WriterBenchmark {
     private AgroalDataSource readPool;
     private AgroalDataSource writerPool;
     private SqliteEventStore store;
+    private GatewayMetrics metrics;
 
     @Setup(Level.Trial)
     public void frames() {
@@ -85,8 +86,8 @@ public class WriterBenchmark {
         String url = "jdbc:sqlite:" + db + "?journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL";
         readPool = pool(url, 8);
         writerPool = pool(url, 1);
-        store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous),
-                new GatewayMetrics(new SimpleMeterRegistry()));
+        metrics = new GatewayMetrics(new SimpleMeterRegistry());
+        store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous), metrics);
         store.start(new StartupEvent());
         java.util.Arrays.fill(seqs, 0);
     }
@@ -94,6 +95,9 @@ public class WriterBenchmark {
     @TearDown(Level.Iteration)
     public void close() throws IOException {
         store.drainAndStop();
+        // the store's own meters: how full its batches were and how long a commit took
+        System.out.printf(" (%d batches, mean %.0f rows, mean commit %.2f ms)", metrics.batchSize.count(),
+                metrics.batchSize.mean(), metrics.commitLatency.mean(TimeUnit.MILLISECONDS));
         readPool.close();
         writerPool.close();
         try (Stream<Path> files = Files.walk(dir)) {

@@ -1,0 +1,208 @@
+package io.diminuendo.store;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.ServerFrames;
+import io.diminuendo.upstream.EventMapper;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.quarkus.runtime.StartupEvent;
+
+/**
+ * Rows/s through the real {@link SqliteEventStore}: its bounded queue, its single writer thread and its batches
+ * of {@code max-batch-rows} (default 1024) inserts committed in one transaction, with {@code synchronous=NORMAL}
+ * (the default) and {@code FULL}. The store is built as the gateway builds it, minus CDI: two Agroal pools on
+ * the JDBC URL of application.properties (the default pool, max 8, and the one-connection writer pool), the
+ * default writer settings, and its start-up hook (WAL, pragmas, migrations, writer thread).
+ * <p>
+ * One invocation appends {@value #ROWS} events round-robin over 8 streaming sessions from the benchmark thread
+ * (as {@code SessionStream.tryPublish} does) and then waits for {@link EventStore#barrier()}, so the score counts
+ * committed rows only. Each iteration starts on a fresh database file under {@code target/jmh-store}, on the
+ * same disk as the project (a tmpfs would make FULL's fsyncs free); override with {@code -Ddiminuendo.bench.dir}.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(1)
+public class WriterBenchmark {
+    static final int ROWS = 16_384;
+    private static final int SESSIONS = 8;
+
+    @Param({ "NORMAL", "FULL" })
+    public GatewayConfig.Synchronous synchronous;
+
+    private final String[] sessionIds = new String[SESSIONS];
+    private final long[] seqs = new long[SESSIONS];
+    private String frame;
+    private Path dir;
+    private AgroalDataSource readPool;
+    private AgroalDataSource writerPool;
+    private SqliteEventStore store;
+    private GatewayMetrics metrics;
+
+    @Setup(Level.Trial)
+    public void frames() {
+        for (int i = 0; i < SESSIONS; i++) {
+            sessionIds[i] = "3f2b8c1e-9a4d-4e7b-b1c2-5d6e7f8a9b0" + i;
+        }
+        frame = ServerFrames.event(sessionIds[0], 1204, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", "text_delta",
+                1_760_000_000_000L, EventMapper.textData("I'll look at the failing test first. "));
+    }
+
+    @Setup(Level.Iteration)
+    public void open() throws Exception {
+        Path base = Path.of(System.getProperty("diminuendo.bench.dir", "target/jmh-store"));
+        Files.createDirectories(base);
+        dir = Files.createTempDirectory(base.toAbsolutePath(), "writer-");
+        Path db = dir.resolve("diminuendo.db");
+        String url = "jdbc:sqlite:" + db + "?journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL";
+        readPool = pool(url, 8);
+        writerPool = pool(url, 1);
+        metrics = new GatewayMetrics(new SimpleMeterRegistry());
+        store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous), metrics);
+        store.start(new StartupEvent());
+        java.util.Arrays.fill(seqs, 0);
+    }
+
+    @TearDown(Level.Iteration)
+    public void close() throws IOException {
+        store.drainAndStop();
+        // the store's own meters: how full its batches were and how long a commit took
+        System.out.printf(" (%d batches, mean %.0f rows, mean commit %.2f ms)", metrics.batchSize.count(),
+                metrics.batchSize.mean(), metrics.commitLatency.mean(TimeUnit.MILLISECONDS));
+        readPool.close();
+        writerPool.close();
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(ROWS)
+    public void appendBatched() throws Exception {
+        long ts = System.currentTimeMillis();
+        for (int i = 0; i < ROWS; i++) {
+            int s = i & (SESSIONS - 1);
+            StoredEvent e = new StoredEvent(sessionIds[s], ++seqs[s], "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a",
+                    "text_delta", ts, frame);
+            while (!store.tryAppend(e)) {
+                CountDownLatch room = new CountDownLatch(1);
+                store.whenWritable(room::countDown);
+                room.await();
+            }
+        }
+        store.barrier().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    }
+
+    private static AgroalDataSource pool(String url, int maxSize) throws Exception {
+        return AgroalDataSource.from(new AgroalDataSourceConfigurationSupplier()
+                .connectionPoolConfiguration(p -> p.minSize(0).maxSize(maxSize)
+                        .connectionFactoryConfiguration(f -> f.jdbcUrl(url).connectionProviderClassName("org.sqlite.JDBC"))));
+    }
+
+    /** The gateway configuration with the store's defaults; only {@link #store()} is read by the store. */
+    private record Config(String path, GatewayConfig.Synchronous synchronous) implements GatewayConfig {
+        @Override
+        public Store store() {
+            return new Store() {
+                @Override
+                public String path() {
+                    return path;
+                }
+
+                @Override
+                public Writer writer() {
+                    return new Writer() {
+                        @Override
+                        public int queueCapacity() {
+                            return 65536;
+                        }
+
+                        @Override
+                        public int maxBatchRows() {
+                            return 1024;
+                        }
+
+                        @Override
+                        public Duration maxBatchDelay() {
+                            return Duration.ofMillis(5);
+                        }
+
+                        @Override
+                        public Synchronous synchronous() {
+                            return synchronous;
+                        }
+
+                        @Override
+                        public Duration stallThreshold() {
+                            return Duration.ofSeconds(10);
+                        }
+                    };
+                }
+            };
+        }
+
+        @Override
+        public Auth auth() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Limits limits() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Turns turns() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Simulator simulator() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Map<String, Backend> backends() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Health health() {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public String defaultBackend() {
+            throw new UnsupportedOperationException();
+        }
+    }
+}

@@ -196,6 +196,11 @@ public class WriterBenchmark {
         }
 
         @Override
+        public Security security() {
+            throw new UnsupportedOperationException("not used by the writer");
+        }
+
+        @Override
         public Health health() {
             throw new UnsupportedOperationException();
         }

@@ -49,6 +49,13 @@ public class SqliteBaselineBenchmark {
     @Param({ "NORMAL", "FULL" })
     public GatewayConfig.Synchronous synchronous;
 
+    /**
+     * Extra pragmas, {@code ;}-separated, run before the schema is created: none by default; for experiments,
+     * e.g. {@code -p pragmas=wal_autocheckpoint=0} or {@code -p "pragmas=page_size=8192"}.
+     */
+    @Param({ "" })
+    public String pragmas;
+
     private final String[] sessionIds = new String[SESSIONS];
     private final long[] seqs = new long[SESSIONS];
     private String frame;
@@ -72,6 +79,11 @@ public class SqliteBaselineBenchmark {
         try (Statement s = connection.createStatement()) {
             s.execute("PRAGMA journal_mode=WAL");
             s.execute("PRAGMA synchronous=" + synchronous.name());
+            for (String pragma : pragmas.split(";")) {
+                if (!pragma.isBlank()) {
+                    s.execute("PRAGMA " + pragma.trim());
+                }
+            }
         }
         Migrations.apply(connection);
         connection.setAutoCommit(false);

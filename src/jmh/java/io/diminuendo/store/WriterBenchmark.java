@@ -59,6 +59,10 @@ public class WriterBenchmark {
     @Param({ "NORMAL", "FULL" })
     public GatewayConfig.Synchronous synchronous;
 
+    /** {@code diminuendo.store.writer.max-batch-rows}; the default only, other values with {@code -p maxBatchRows=N}. */
+    @Param({ "1024" })
+    public int maxBatchRows;
+
     private final String[] sessionIds = new String[SESSIONS];
     private final long[] seqs = new long[SESSIONS];
     private String frame;
@@ -87,7 +91,7 @@ public class WriterBenchmark {
         readPool = pool(url, 8);
         writerPool = pool(url, 1);
         metrics = new GatewayMetrics(new SimpleMeterRegistry());
-        store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous), metrics);
+        store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous, maxBatchRows), metrics);
         store.start(new StartupEvent());
         java.util.Arrays.fill(seqs, 0);
     }
@@ -128,8 +132,8 @@ public class WriterBenchmark {
                         .connectionFactoryConfiguration(f -> f.jdbcUrl(url).connectionProviderClassName("org.sqlite.JDBC"))));
     }
 
-    /** The gateway configuration with the store's defaults; only {@link #store()} is read by the store. */
-    private record Config(String path, GatewayConfig.Synchronous synchronous) implements GatewayConfig {
+    /** The gateway configuration with the store's defaults but {@code batchRows}; only {@link #store()} is read. */
+    private record Config(String path, GatewayConfig.Synchronous synchronous, int batchRows) implements GatewayConfig {
         @Override
         public Store store() {
             return new Store() {
@@ -148,7 +152,7 @@ public class WriterBenchmark {
 
                         @Override
                         public int maxBatchRows() {
-                            return 1024;
+                            return batchRows;
                         }
 
                         @Override

@@ -158,11 +158,6 @@ public final class ClientConnection implements FrameSink {
         }
     }
 
-    /** Frames queued and not yet written. */
-    public int pending() {
-        return pending.get();
-    }
-
     public boolean isClosing() {
         return closing;
     }

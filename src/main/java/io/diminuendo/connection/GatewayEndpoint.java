@@ -127,7 +127,7 @@ public class GatewayEndpoint {
             hub.unsubscribe(Hub.tenantTopic(who.tenantId()), c.tenantSubscriber());
         }
         for (Subscription sub : c.subscriptions().values()) {
-            detach(sub);
+            detach(sub, null);
         }
         c.subscriptions().clear();
     }
@@ -365,8 +365,7 @@ public class GatewayEndpoint {
             sessions.get(who, r.sessionId());
             Subscription sub = c.subscriptions().remove(r.sessionId());
             if (sub != null) {
-                hub.unsubscribe(Hub.sessionTopic(sub.sessionId()), sub);
-                sub.closeAnswering("unsubscribed");
+                detach(sub, "unsubscribed");
             }
             c.send(ServerFrames.unsubscribed(id, r.sessionId(), null));
         } else if (request instanceof ClientRequest.History r) {
@@ -396,8 +395,7 @@ public class GatewayEndpoint {
         }
         Subscription previous = c.subscriptions().remove(r.sessionId());
         if (previous != null) {
-            hub.unsubscribe(Hub.sessionTopic(previous.sessionId()), previous);
-            previous.closeAnswering("replaced");
+            detach(previous, "replaced");
         }
         Subscription sub = new Subscription(r.sessionId(), c, r.id());
         c.subscriptions().put(r.sessionId(), sub);
@@ -405,9 +403,14 @@ public class GatewayEndpoint {
                 boundary -> ServerFrames.subscribed(r.id(), r.sessionId(), boundary, s.status(), s.epoch()));
     }
 
-    private void detach(Subscription sub) {
+    /** Drops a subscription; with a {@code reason}, a subscribe still replaying is answered with it. */
+    private void detach(Subscription sub, String reason) {
         hub.unsubscribe(Hub.sessionTopic(sub.sessionId()), sub);
-        sub.close();
+        if (reason == null) {
+            sub.close();
+        } else {
+            sub.closeAnswering(reason);
+        }
     }
 
     private <T> void reply(ClientConnection c, ClientRequest request, CompletionStage<T> result,

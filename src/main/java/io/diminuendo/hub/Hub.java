@@ -14,8 +14,6 @@ public interface Hub {
     /** Delivers {@code frame} to every current subscriber of {@code topic}; returns how many received it. */
     int publish(String topic, String frame, long seq);
 
-    int subscriberCount(String topic);
-
     /** Drops every subscriber of {@code topic}. */
     void closeTopic(String topic);
 

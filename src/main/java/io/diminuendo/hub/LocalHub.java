@@ -70,12 +70,6 @@ public class LocalHub implements Hub {
     }
 
     @Override
-    public int subscriberCount(String topic) {
-        Subscriber[] subs = topics.get(topic);
-        return subs == null ? 0 : subs.length;
-    }
-
-    @Override
     public void closeTopic(String topic) {
         topics.remove(topic);
     }

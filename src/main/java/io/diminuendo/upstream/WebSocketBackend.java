@@ -98,11 +98,6 @@ public final class WebSocketBackend implements AgentBackend, Backends.Startable 
         return checkedAt;
     }
 
-    /** Connection attempts made after the first one. */
-    public long reconnectAttempts() {
-        return (long) reconnects.count();
-    }
-
     private void connect() {
         if (closed) {
             return;

@@ -17,13 +17,14 @@ import io.quarkus.websockets.next.WebSocketConnection;
 
 /**
  * One client connection: its identity once authenticated, its subscriptions, and its bounded outbound queue.
- * {@code pending} counts frames handed to the socket whose write has not completed; when it would pass the
+ * {@code pending} counts frames queued in its {@link Outbox} or handed to the socket and not written yet; when it would pass the
  * capacity the client is not reading fast enough and is closed with 4009 (it resumes with {@code afterSeq}).
  */
 public final class ClientConnection implements FrameSink {
     private static final Logger LOG = Logger.getLogger(ClientConnection.class);
 
     private final WebSocketConnection ws;
+    private final Outbox outbox;
     private final GatewayMetrics metrics;
     private final int capacity;
     private final AtomicInteger pending = new AtomicInteger();
@@ -43,6 +44,7 @@ public final class ClientConnection implements FrameSink {
 
     ClientConnection(WebSocketConnection ws, GatewayMetrics metrics, int capacity) {
         this.ws = ws;
+        this.outbox = new Outbox(ws, this::written);
         this.metrics = metrics;
         this.capacity = capacity;
     }
@@ -72,6 +74,11 @@ public final class ClientConnection implements FrameSink {
         return ws;
     }
 
+    /** False when frames go through websockets-next's slower {@code sendText} (see {@link Outbox}). */
+    boolean directWrites() {
+        return outbox.direct();
+    }
+
     @Override
     public boolean send(String frame) {
         if (closing) {
@@ -82,12 +89,12 @@ public final class ClientConnection implements FrameSink {
             overflow();
             return false;
         }
-        ws.sendText(frame).subscribe().with(ok -> written(), failure -> written());
+        outbox.offer(frame);
         return true;
     }
 
-    private void written() {
-        int left = pending.decrementAndGet();
+    private void written(int frames) {
+        int left = pending.addAndGet(-frames);
         if (roomWaiters > 0 && left <= capacity / 2) {
             synchronized (roomSignal) {
                 roomSignal.notifyAll();
@@ -100,7 +107,7 @@ public final class ClientConnection implements FrameSink {
         if (!closing) {
             metrics.slowConsumerCloses.increment();
             LOG.debugf("connection %s closed as a slow consumer (%d frames pending)", id(), pending.get());
-            close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue overflow, resubscribe with afterSeq");
+            close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue overflow, resubscribe with afterSeq", true);
         }
     }
 
@@ -162,13 +169,16 @@ public final class ClientConnection implements FrameSink {
         return closing;
     }
 
-    /** Sends nothing more and closes with {@code code}; idempotent. */
+    /** Sends the frames already queued, nothing more, and closes with {@code code}; idempotent. */
     public void close(int code, String reason) {
+        close(code, reason, false);
+    }
+
+    private void close(int code, String reason, boolean discardQueued) {
         if (closing) {
             return;
         }
         closing = true;
-        ws.close(new CloseReason(code, reason)).subscribe().with(ok -> {
-        }, failure -> LOG.debugf("close of %s failed: %s", id(), failure.getMessage()));
+        outbox.close(new CloseReason(code, reason), discardQueued);
     }
 }

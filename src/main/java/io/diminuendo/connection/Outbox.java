@@ -1,0 +1,252 @@
+package io.diminuendo.connection;
+
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
+
+import org.jboss.logging.Logger;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.quarkus.runtime.annotations.RegisterForReflection;
+import io.quarkus.websockets.next.CloseReason;
+import io.quarkus.websockets.next.WebSocketConnection;
+import io.vertx.core.http.WebSocketBase;
+import io.vertx.core.http.impl.WebSocketImplBase;
+import io.vertx.core.net.impl.ConnectionBase;
+
+/**
+ * A connection's outgoing text frames. Any thread may {@link #offer} a frame; the frames are written on the
+ * connection's event loop in batches, with one flush per batch, and {@code written} is told how many frames
+ * have left (or were dropped) once the socket took them.
+ * <p>
+ * websockets-next's {@code sendText} builds a Mutiny pipeline, captures the context and flushes the socket for
+ * every single frame; profiles of a streaming turn showed that as the gateway's main cost. The outbox writes the
+ * text frames straight to the Vert.x connection underneath the websockets-next one instead. That socket is not
+ * public API, so it is reached by reflection once per connection; if that ever fails (a Quarkus upgrade), the
+ * outbox falls back to {@code sendText}, frame by frame, and says so once in the log.
+ */
+@RegisterForReflection(classNames = { "io.quarkus.websockets.next.runtime.WebSocketConnectionBase",
+        "io.vertx.ext.web.impl.ServerWebSocketWrapper" }, methods = true, fields = true)
+final class Outbox {
+    private static final Logger LOG = Logger.getLogger(Outbox.class);
+    private static final MethodHandle VERTX_SOCKET = accessor("io.quarkus.websockets.next.runtime.WebSocketConnectionBase",
+            "webSocket", false);
+    /** vertx-web hands websockets-next a wrapper around the Vert.x core socket. */
+    private static final MethodHandle WRAPPED_SOCKET = accessor("io.vertx.ext.web.impl.ServerWebSocketWrapper",
+            "delegate", true);
+    private static final AtomicBoolean FALLBACK_REPORTED = new AtomicBoolean();
+    /** Frames written per turn of the event loop before it yields to other work. */
+    private static final int BATCH = 1024;
+    /** Larger frames are encoded for each connection rather than kept by the thread for the next one. */
+    private static final int MAX_REMEMBERED_BYTES = 64 * 1024;
+    private static final FastThreadLocal<LastEncoded> LAST_ENCODED = new FastThreadLocal<>() {
+        @Override
+        protected LastEncoded initialValue() {
+            return new LastEncoded();
+        }
+    };
+
+    private final WebSocketConnection ws;
+    private final WebSocketBase socket;
+    private final ConnectionBase conn;
+    private final ChannelHandlerContext ctx;
+    private final EventLoop loop;
+    private final IntConsumer written;
+    private final Queue<ByteBuf> frames = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private final Runnable drain = this::drain;
+    private volatile CloseReason closeReason;
+    private volatile boolean discard;
+    private boolean closeSent;
+
+    Outbox(WebSocketConnection ws, IntConsumer written) {
+        this.ws = ws;
+        this.written = written;
+        WebSocketBase s = vertxSocket(ws);
+        if (s instanceof WebSocketImplBase<?> impl && impl.connection() instanceof ConnectionBase c) {
+            this.socket = s;
+            this.conn = c;
+            this.ctx = c.channelHandlerContext();
+            this.loop = c.channel().eventLoop();
+        } else {
+            this.socket = null;
+            this.conn = null;
+            this.ctx = null;
+            this.loop = null;
+            if (FALLBACK_REPORTED.compareAndSet(false, true)) {
+                LOG.warnf("outbound frames are written one by one through WebSocketConnection.sendText (socket %s)", s);
+            }
+        }
+    }
+
+    /** True when frames are written in batches straight to the Vert.x connection (false: the fallback). */
+    boolean direct() {
+        return conn != null;
+    }
+
+    /** Queues a frame; it is written in order with every frame offered before it. */
+    void offer(String frame) {
+        if (conn == null) {
+            ws.sendText(frame).subscribe().with(ok -> written.accept(1), failure -> written.accept(1));
+            return;
+        }
+        frames.offer(wireFrame(frame));
+        schedule();
+    }
+
+    /**
+     * Closes the socket with {@code reason} after the frames already offered, or, with {@code discardQueued},
+     * drops those that are not written yet (a slow consumer resumes from its last seq anyway).
+     */
+    void close(CloseReason reason, boolean discardQueued) {
+        if (conn == null) {
+            ws.close(reason).subscribe().with(ok -> {
+            }, failure -> LOG.debugf("close of %s failed: %s", ws.id(), failure.getMessage()));
+            return;
+        }
+        closeReason = reason;
+        discard = discardQueued;
+        schedule();
+    }
+
+    private void schedule() {
+        if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+            loop.execute(drain);
+        }
+    }
+
+    /**
+     * On the event loop: writes the queued frames (at most {@link #BATCH}, then it yields to the loop and comes
+     * back), the last one with a promise that reports the whole batch as written, then flushes once.
+     */
+    private void drain() {
+        scheduled.set(false);
+        int count = 0;
+        int dropped = 0;
+        boolean open = !closeSent && !discard && !socket.isClosed();
+        ByteBuf frame = frames.poll();
+        while (frame != null) {
+            ByteBuf next = count < BATCH ? frames.poll() : null;
+            if (!open) {
+                frame.release();
+                dropped++;
+            } else if (next == null) {
+                int batch = ++count;
+                ChannelPromise promise = ctx.newPromise();
+                promise.addListener(f -> written.accept(batch));
+                ctx.write(frame, promise);
+            } else {
+                count++;
+                ctx.write(frame, conn.voidPromise);
+            }
+            frame = next;
+        }
+        if (count > 0) {
+            ctx.flush();
+        }
+        if (dropped > 0) {
+            written.accept(dropped);
+        }
+        if (!frames.isEmpty()) {
+            schedule();
+            return;
+        }
+        CloseReason reason = closeReason;
+        if (reason != null && !closeSent) {
+            closeSent = true;
+            ws.close(reason).subscribe().with(ok -> {
+            }, failure -> LOG.debugf("close of %s failed: %s", ws.id(), failure.getMessage()));
+        }
+    }
+
+    /**
+     * The frame as bytes on the wire: an unmasked, final text frame. A server's frames are the same for every
+     * client, so a frame fanned out to many connections is encoded once, by the publishing thread, and shared
+     * (the thread remembers the last frame it encoded); each connection writes its own view of the bytes
+     * straight past the WebSocket encoder.
+     */
+    private static ByteBuf wireFrame(String text) {
+        LastEncoded last = LAST_ENCODED.get();
+        if (last.text == text) {
+            return last.bytes.retainedDuplicate();
+        }
+        ByteBuf bytes = encode(text);
+        if (last.bytes != null) {
+            last.bytes.release();
+            last.bytes = null;
+            last.text = null;
+        }
+        if (bytes.readableBytes() <= MAX_REMEMBERED_BYTES) {
+            last.text = text;
+            last.bytes = bytes.retainedDuplicate();
+        }
+        return bytes;
+    }
+
+    static ByteBuf encode(String text) {
+        int length = ByteBufUtil.utf8Bytes(text);
+        int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
+        ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(header + length);
+        buf.writeByte(0x81); // FIN, text
+        if (length < 126) {
+            buf.writeByte(length);
+        } else if (length <= 0xFFFF) {
+            buf.writeByte(126);
+            buf.writeShort(length);
+        } else {
+            buf.writeByte(127);
+            buf.writeLong(length);
+        }
+        ByteBufUtil.reserveAndWriteUtf8(buf, text, length);
+        return buf;
+    }
+
+    private static final class LastEncoded {
+        String text;
+        ByteBuf bytes;
+    }
+
+    private static WebSocketBase vertxSocket(WebSocketConnection ws) {
+        if (VERTX_SOCKET == null) {
+            return null;
+        }
+        try {
+            Object socket = VERTX_SOCKET.invoke(ws);
+            if (WRAPPED_SOCKET != null && WRAPPED_SOCKET.type().parameterType(0).isInstance(socket)) {
+                socket = WRAPPED_SOCKET.invoke(socket);
+            }
+            return (WebSocketBase) socket;
+        } catch (Throwable e) {
+            LOG.debugf("cannot reach the socket of connection %s: %s", ws.id(), e);
+            return null;
+        }
+    }
+
+    private static MethodHandle accessor(String className, String member, boolean field) {
+        try {
+            Class<?> owner = Class.forName(className);
+            if (field) {
+                Field f = owner.getDeclaredField(member);
+                f.setAccessible(true);
+                return MethodHandles.lookup().unreflectGetter(f);
+            }
+            Method m = owner.getDeclaredMethod(member);
+            m.setAccessible(true);
+            return MethodHandles.lookup().unreflect(m);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            LOG.warnf("websockets-next/Vert.x internals changed (%s.%s: %s)", className, member, e);
+            return null;
+        }
+    }
+}

@@ -18,6 +18,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -173,10 +174,14 @@ final class Outbox {
     /**
      * The frame as bytes on the wire: an unmasked, final text frame. A server's frames are the same for every
      * client, so a frame fanned out to many connections is encoded once, by the publishing thread, and shared
-     * (the thread remembers the last frame it encoded); each connection writes its own view of the bytes
+     * (an event loop remembers the last frame it encoded); each connection writes its own view of the bytes
      * straight past the WebSocket encoder.
      */
     private static ByteBuf wireFrame(String text) {
+        if (!(Thread.currentThread() instanceof FastThreadLocalThread)) {
+            // worker threads (replay) send to one connection, and come and go: nothing to share, nothing to keep
+            return encode(text);
+        }
         LastEncoded last = LAST_ENCODED.get();
         if (last.text == text) {
             return last.bytes.retainedDuplicate();

@@ -18,7 +18,7 @@ import java.util.List;
 import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -26,12 +26,12 @@ import io.diminuendo.support.GatewayProcess;
 import io.diminuendo.support.WsClient;
 
 /**
- * Opt-in ({@code -Ddiminuendo.it.disk-full=true}) until a stuck turn seen once after recovery is understood
- * (see docs/operations.md). The store's disk fills up mid-stream (a 4 MiB tmpfs, where the machine lets the test mount one): writes get
+ * The store's disk fills up mid-stream (a 4 MiB tmpfs, where the machine lets the test mount one; skipped
+ * elsewhere, or with {@code -Ddiminuendo.it.disk-full=false}): writes get
  * {@code unavailable}, readiness goes down, streamed events are kept and retried, and when space returns the
  * service resumes with the stored stream complete and contiguous.
  */
-@EnabledIfSystemProperty(named = "diminuendo.it.disk-full", matches = "true")
+@DisabledIfSystemProperty(named = "diminuendo.it.disk-full", matches = "false")
 class DiskFullIT {
 
     private static boolean run(String... cmd) throws Exception {

@@ -26,6 +26,7 @@ public class GatewayMetrics {
     public final Counter writerRejections;
     public final Counter writerFailures;
     public final Counter streamPauses;
+    public final Counter replayCatchUpRounds;
     public final DistributionSummary batchSize;
     public final Timer commitLatency;
     private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
@@ -41,6 +42,9 @@ public class GatewayMetrics {
         writerRejections = Counter.builder("diminuendo.writer.rejections").description("Writes refused because the writer queue was full").register(registry);
         writerFailures = Counter.builder("diminuendo.writer.failures").description("Batches whose commit failed").register(registry);
         streamPauses = Counter.builder("diminuendo.stream.pauses").description("Times a turn paused its backend because the writer queue was full").register(registry);
+        replayCatchUpRounds = Counter.builder("diminuendo.replay.catch.up.rounds")
+                .description("Replay rounds that caught up from the store with live events dropped during the previous round")
+                .register(registry);
         batchSize = DistributionSummary.builder("diminuendo.writer.batch.size").description("Writes per committed batch").register(registry);
         commitLatency = Timer.builder("diminuendo.writer.commit.latency").description("Time to apply and commit one batch").register(registry);
         for (String limit : LIMITS) {

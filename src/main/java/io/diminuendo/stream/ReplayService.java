@@ -8,11 +8,14 @@ import java.util.concurrent.Executor;
 import java.util.function.LongFunction;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.store.EventStore;
 import io.diminuendo.store.StoredEvent;
+import io.micrometer.core.instrument.Counter;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 /**
@@ -20,18 +23,42 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
  * (buffering) and the boundary seq read in the same atomic step; then the store is asked for every event up
  * to the boundary (after a write barrier, so all of them are committed), and finally the buffered live
  * frames above the boundary follow. That closes the replay/live race without a gap or a duplicate.
+ * <p>
+ * A replay is paced by the client: it waits for room in the connection's outbound queue between pages. Live
+ * events arriving meanwhile are buffered only up to a quarter of that queue, so that they fit into it at once
+ * after a wait for room. If more arrive, the subscription drops them and the replay <em>catches up</em>: after
+ * another barrier it reads on from the old boundary to the newest live seq the subscription was handed, round
+ * after round, until a round ends with the buffered live events within that bound. Only then is
+ * {@code subscribed} sent, with the final boundary. Every catch-up round replays more events than the bound, so a
+ * client that reads faster than the session streams is live after a few rounds. One that reads slower never
+ * would be: after {@link #MAX_CATCH_UP_ROUNDS} catch-up rounds it is closed with 4009 and resumes with
+ * {@code afterSeq}, as is a client that keeps its queue more than half full for {@link #ROOM_TIMEOUT_MS}.
  */
 @ApplicationScoped
 public class ReplayService {
     private static final Logger LOG = Logger.getLogger(ReplayService.class);
     static final int PAGE = 500;
-    private static final long ROOM_TIMEOUT_MS = 30_000;
+    static final long ROOM_TIMEOUT_MS = 30_000;
+    static final int MAX_CATCH_UP_ROUNDS = 64;
 
     private final EventStore store;
-    private final Executor blocking = Infrastructure.getDefaultWorkerPool();
+    private final Executor blocking;
+    private final Counter catchUpRounds;
+    private final long roomTimeoutMillis;
+    private final int maxCatchUpRounds;
 
-    public ReplayService(EventStore store) {
+    @Inject
+    public ReplayService(EventStore store, GatewayMetrics metrics) {
+        this(store, metrics, Infrastructure.getDefaultWorkerPool(), ROOM_TIMEOUT_MS, MAX_CATCH_UP_ROUNDS);
+    }
+
+    ReplayService(EventStore store, GatewayMetrics metrics, Executor blocking, long roomTimeoutMillis,
+            int maxCatchUpRounds) {
         this.store = store;
+        this.blocking = blocking;
+        this.catchUpRounds = metrics.replayCatchUpRounds;
+        this.roomTimeoutMillis = roomTimeoutMillis;
+        this.maxCatchUpRounds = maxCatchUpRounds;
     }
 
     /** A page of history: events after the requested seq and the session's last seq when it was read. */
@@ -56,10 +83,41 @@ public class ReplayService {
             subscription.goLive(subscribedFrame.apply(boundary));
             return;
         }
+        round(stream, subscription, afterSeq, boundary, 0, subscribedFrame);
+    }
+
+    /**
+     * One replay round: once every event up to {@code boundary} is committed, sends {@code from < seq <= boundary}
+     * and then goes live, or starts the next round up to the newest live event if live events had to be dropped.
+     */
+    private void round(SessionStream stream, Subscription subscription, long from, long boundary, int round,
+            LongFunction<String> subscribedFrame) {
         store.barrier().whenCompleteAsync((ignored, failure) -> {
             try {
-                replay(stream.sessionId(), subscription, afterSeq, boundary);
-                subscription.goLive(subscribedFrame.apply(boundary));
+                Replayed replayed = replay(stream.sessionId(), subscription, from, boundary);
+                if (replayed == Replayed.STOPPED) {
+                    return;
+                }
+                if (replayed == Replayed.NO_ROOM) {
+                    subscription.overflow();
+                    return;
+                }
+                if (replayed == Replayed.MISSING) {
+                    subscription.goLive(subscribedFrame.apply(boundary));
+                    return;
+                }
+                long next = subscription.goLiveOrCatchUp(boundary, subscribedFrame);
+                if (next < 0) {
+                    return;
+                }
+                if (round + 1 > maxCatchUpRounds) {
+                    LOG.debugf("session %s: replay still %d events behind after %d catch-up rounds; closing as a slow consumer",
+                            stream.sessionId(), next - boundary, round);
+                    subscription.overflow();
+                    return;
+                }
+                catchUpRounds.increment();
+                round(stream, subscription, boundary, next, round + 1, subscribedFrame);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
@@ -69,20 +127,35 @@ public class ReplayService {
         }, blocking);
     }
 
-    private void replay(String sessionId, Subscription subscription, long afterSeq, long boundary)
+    private enum Replayed {
+        /** Every event up to the boundary was sent and the outbound queue is at most half full. */
+        DONE,
+        /** The subscription was closed. */
+        STOPPED,
+        /** The client left its outbound queue more than half full for the whole room timeout. */
+        NO_ROOM,
+        /** The store has no events where some were expected (the session was deleted meanwhile). */
+        MISSING
+    }
+
+    private Replayed replay(String sessionId, Subscription subscription, long from, long boundary)
             throws InterruptedException {
-        // awaitRoom leaves at least half the outbound queue free; a page must fit in it (with a margin for the
-        // connection's other frames), or a small queue overflows on the first page and the client is cut with 4009
-        int pageSize = Math.max(1, Math.min(PAGE, subscription.capacity() / 4));
-        long from = afterSeq;
-        while (from < boundary && !subscription.isClosed()) {
-            if (!subscription.awaitRoom(ROOM_TIMEOUT_MS)) {
-                return;
+        int pageSize = Subscription.pageSize(subscription.capacity());
+        while (true) {
+            if (subscription.isClosed()) {
+                return Replayed.STOPPED;
+            }
+            // also after the last page: the buffered live frames are sent next and must fit as well
+            if (!subscription.awaitRoom(roomTimeoutMillis)) {
+                return subscription.isClosed() ? Replayed.STOPPED : Replayed.NO_ROOM;
+            }
+            if (from >= boundary) {
+                return Replayed.DONE;
             }
             List<StoredEvent> page = store.readEvents(sessionId, from, boundary, pageSize);
             if (page.isEmpty()) {
                 LOG.warnf("session %s: store has no events after seq %d up to %d", sessionId, from, boundary);
-                return;
+                return Replayed.MISSING;
             }
             for (StoredEvent e : page) {
                 subscription.sendReplayed(e.frame(), e.seq());

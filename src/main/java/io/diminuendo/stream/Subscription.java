@@ -1,20 +1,31 @@
 package io.diminuendo.stream;
 
 import java.util.ArrayDeque;
+import java.util.function.LongFunction;
 
 import io.diminuendo.hub.Subscriber;
 import io.diminuendo.protocol.ServerFrames;
 
 /**
- * One connection's subscription to one session. While a replay runs it buffers live frames (bounded by the
- * sink's capacity); {@link #goLive} then sends the {@code subscribed} reply and the buffered frames newer than
- * the replay, and from then on frames pass straight through. Frames at or below the last sent seq are never
- * sent twice.
+ * One connection's subscription to one session. While a replay runs it buffers live frames, at most
+ * {@link #bufferLimit} events (a quarter of the sink's capacity, what the sink can take at once after
+ * {@code awaitRoom}). When a live event would overflow that buffer, the subscription drops the buffered events and
+ * is <em>behind</em>: it only notes the seq of the newest live event, and the replay catches up to it from the
+ * store ({@link #goLiveOrCatchUp}) instead of cutting the client. Once a replay round ends and the subscription is
+ * not behind, {@link #goLive} sends the {@code subscribed} reply and the buffered frames newer than the replay, and
+ * from then on frames pass straight through. Frames at or below the last sent seq are never sent twice.
  */
 public final class Subscription implements Subscriber {
     private final String sessionId;
     private final FrameSink sink;
+    private final int bufferLimit;
+    /** Live frames (frame, seq) while the replay runs; event frames only while not behind. */
     private ArrayDeque<Object> buffered = new ArrayDeque<>();
+    private int bufferedEvents;
+    /** Live events were dropped since the replay's current boundary; the store has them. */
+    private boolean behind;
+    /** Seq of the newest live event delivered to this subscription, buffered or dropped. */
+    private long newestSeq;
     private boolean live;
     private boolean closed;
     private long lastSentSeq;
@@ -26,6 +37,21 @@ public final class Subscription implements Subscriber {
         this.sessionId = sessionId;
         this.sink = sink;
         this.requestId = requestId;
+        this.bufferLimit = bufferLimit(sink.capacity());
+    }
+
+    /**
+     * Frames a replay sends between two waits for room. {@code awaitRoom} leaves at least half the outbound queue
+     * free; a page must fit in it with a margin for the connection's other frames, or a small queue overflows on
+     * the first page and the client is cut with 4009.
+     */
+    static int pageSize(int capacity) {
+        return Math.min(ReplayService.PAGE, bufferLimit(capacity));
+    }
+
+    /** Live events buffered during a replay at most: like a page, they are sent at once after a wait for room. */
+    static int bufferLimit(int capacity) {
+        return Math.max(1, capacity / 4);
     }
 
     /**
@@ -49,17 +75,43 @@ public final class Subscription implements Subscriber {
         if (closed) {
             return;
         }
-        if (!live) {
-            if (buffered.size() / 2 >= sink.capacity()) {
-                closed = true;
-                sink.overflow();
-                return;
-            }
+        if (live) {
+            sendInOrder(frame, seq);
+            return;
+        }
+        if (seq == 0) {
+            // not an event (the session was deleted): nothing to catch up from, so it is always kept
             buffered.add(frame);
             buffered.add(seq);
             return;
         }
-        sendInOrder(frame, seq);
+        newestSeq = seq;
+        if (behind) {
+            return;
+        }
+        if (bufferedEvents >= bufferLimit) {
+            dropBufferedEvents();
+            behind = true;
+            return;
+        }
+        buffered.add(frame);
+        buffered.add(seq);
+        bufferedEvents++;
+    }
+
+    /** Drops the buffered events, keeping the frames that are not events. */
+    private void dropBufferedEvents() {
+        ArrayDeque<Object> kept = new ArrayDeque<>();
+        while (!buffered.isEmpty()) {
+            Object frame = buffered.poll();
+            Object seq = buffered.poll();
+            if ((Long) seq == 0) {
+                kept.add(frame);
+                kept.add(seq);
+            }
+        }
+        buffered = kept;
+        bufferedEvents = 0;
     }
 
     synchronized void sendReplayed(String frame, long seq) {
@@ -68,6 +120,25 @@ public final class Subscription implements Subscriber {
         }
     }
 
+    /**
+     * Ends a replay round that sent every stored event up to {@code boundary}. If no live event was dropped
+     * meanwhile, sends {@code subscribed} for {@code boundary} and the buffered live frames, goes live and returns
+     * -1 (also when closed). Otherwise returns the seq of the newest live event delivered so far: the replay has
+     * to continue up to it from the store, and live events above it are buffered afresh from now on.
+     */
+    synchronized long goLiveOrCatchUp(long boundary, LongFunction<String> subscribedFrame) {
+        if (closed) {
+            return -1;
+        }
+        if (!behind) {
+            goLive(subscribedFrame.apply(boundary));
+            return -1;
+        }
+        behind = false;
+        return Math.max(boundary, newestSeq);
+    }
+
+    /** Sends {@code subscribedFrame} and whatever is buffered, and switches to pass-through. */
     synchronized void goLive(String subscribedFrame) {
         if (closed) {
             return;
@@ -101,6 +172,14 @@ public final class Subscription implements Subscriber {
 
     boolean awaitRoom(long timeoutMillis) throws InterruptedException {
         return sink.awaitRoom(timeoutMillis);
+    }
+
+    /** Stops sending and closes the connection as a slow consumer (4009); the client resumes with afterSeq. */
+    synchronized void overflow() {
+        if (!closed) {
+            closed = true;
+            sink.overflow();
+        }
     }
 
     synchronized boolean isClosed() {

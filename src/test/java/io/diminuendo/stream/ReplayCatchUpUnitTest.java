@@ -1,0 +1,395 @@
+package io.diminuendo.stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.LongStream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import io.diminuendo.hub.LocalHub;
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.ServerFrames;
+import io.diminuendo.store.EventStore;
+import io.diminuendo.store.StoredEvent;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+
+/**
+ * The replay's catch-up from the store without a server: the real {@link SessionStream}, {@link LocalHub},
+ * {@link Subscription} and {@link ReplayService} over an in-memory store and a sink that plays a connection's
+ * bounded outbound queue (capacity 64, as in the slow-consumer tests) drained by a reader thread at a chosen pace.
+ */
+class ReplayCatchUpUnitTest {
+    private static final Pattern SEQ = Pattern.compile("\"seq\":(\\d+)");
+    private static final Pattern LAST_SEQ = Pattern.compile("\"lastSeq\":(\\d+)");
+    private static final int CAPACITY = 64;
+    private static final String SID = "s1";
+
+    private final ExecutorService workers = Executors.newCachedThreadPool();
+    private final MemoryStore store = new MemoryStore();
+    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
+    private final SessionStream stream = new SessionStream(SID, 0, new LocalHub(), store, metrics);
+    private final AtomicBoolean publishing = new AtomicBoolean(true);
+
+    @AfterEach
+    void stop() {
+        publishing.set(false);
+        workers.shutdownNow();
+    }
+
+    @Test
+    void aSubscriptionBehindTheLiveStreamDropsItsBufferAndCatchesUpFromTheStore() {
+        QueueSink sink = new QueueSink(CAPACITY);
+        Subscription sub = new Subscription(SID, sink, "r1");
+        int page = Subscription.pageSize(CAPACITY);
+        assertThat(page).isEqualTo(16);
+        sub.deliver("{\"ev\":11}", 11);
+
+        for (long seq = 12; seq <= 10 + page; seq++) {
+            sub.deliver("{\"ev\":" + seq + "}", seq);
+        }
+        sub.deliver("{\"deleted\":true}", 0);
+        // one more than a page: the buffered events go, the subscription is behind and only notes the newest seq
+        for (long seq = 11 + page; seq <= 30; seq++) {
+            sub.deliver("{\"ev\":" + seq + "}", seq);
+        }
+        assertThat(sink.queue).isEmpty();
+        assertThat(sub.goLiveOrCatchUp(10, b -> "subscribed " + b)).as("catch up to the newest live seq").isEqualTo(30);
+        assertThat(sink.queue).isEmpty();
+
+        sub.deliver("{\"ev\":31}", 31);
+        sub.deliver("{\"ev\":32}", 32);
+        for (long seq = 11; seq <= 30; seq++) {
+            sub.sendReplayed("{\"ev\":" + seq + "}", seq);
+        }
+        assertThat(sub.goLiveOrCatchUp(30, b -> "subscribed " + b)).as("live").isEqualTo(-1);
+        sub.deliver("{\"ev\":33}", 33);
+
+        List<String> expected = new ArrayList<>();
+        LongStream.rangeClosed(11, 30).forEach(s -> expected.add("{\"ev\":" + s + "}"));
+        expected.add("subscribed 30");
+        expected.add("{\"deleted\":true}");
+        expected.addAll(List.of("{\"ev\":31}", "{\"ev\":32}", "{\"ev\":33}"));
+        assertThat(sink.queue).containsExactlyElementsOf(expected);
+        assertThat(sink.overflowed).isFalse();
+    }
+
+    /**
+     * 3,000 stored events are replayed to a reader that spends about 0.03 ms per frame while the session streams
+     * 2,000 more, one about every 0.5 ms: the hundreds of live events arriving during the first replay do not fit
+     * the live buffer (16 here; before catch-up the client was cut with 4009 at 64). The replay catches up from the
+     * store (on this machine in 2–3 rounds, going live while the stream still runs), and the reader gets every
+     * event once, in order, with {@code subscribed} right after the last replayed one.
+     */
+    @Test
+    void aReaderFasterThanTheStreamCatchesUpAndGoesLiveWithoutAGapOrADuplicate() throws Exception {
+        publish(3_000);
+        QueueSink sink = new QueueSink(CAPACITY);
+        Reader reader = new Reader(sink, 30_000);
+        workers.execute(reader);
+        int total = 5_000;
+        CompletableFuture<Void> publisher = CompletableFuture.runAsync(() -> {
+            while (publishing.get() && stream.lastSeq() < total) {
+                publish(1);
+                LockSupport.parkNanos(500_000);
+            }
+        }, workers);
+
+        Subscription sub = new Subscription(SID, sink, "r1");
+        replay(ReplayService.MAX_CATCH_UP_ROUNDS, 30_000)
+                .subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
+        publisher.get(60, TimeUnit.SECONDS);
+        long lastSeq = stream.lastSeq();
+        assertThat(lastSeq).isEqualTo(total);
+        reader.awaitSeq(lastSeq, 30_000);
+
+        assertThat(sink.overflowed).as("cut with 4009").isFalse();
+        List<String> frames = reader.frames();
+        int subscribedAt = -1;
+        for (int i = 0; i < frames.size(); i++) {
+            if (frames.get(i).contains("\"subscribed\"")) {
+                assertThat(subscribedAt).as("one subscribed reply").isEqualTo(-1);
+                subscribedAt = i;
+            }
+        }
+        assertThat(subscribedAt).as("subscribed sent").isNotNegative();
+        long boundary = lastSeq(frames.get(subscribedAt));
+        assertThat(subscribedAt).as("replayed events before subscribed (lastSeq %d)", boundary).isEqualTo((int) boundary);
+        List<Long> seqs = frames.stream().filter(f -> !f.contains("\"subscribed\"")).map(ReplayCatchUpUnitTest::seq).toList();
+        assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, lastSeq).boxed().toList());
+        double rounds = metrics.replayCatchUpRounds.count();
+        assertThat(rounds).as("catch-up rounds").isPositive();
+        System.out.printf("caught up in %.0f rounds; subscribed at seq %d of %d%n", rounds, boundary, lastSeq);
+    }
+
+    /**
+     * A reader slower than the stream can never catch up: each round has more to replay than the one before.
+     * After the allowed number of catch-up rounds (2 here) it is closed as a slow consumer, having received a
+     * gap-free prefix and no {@code subscribed}.
+     */
+    @Test
+    void aReaderSlowerThanTheStreamIsClosedAfterTheLastAllowedCatchUpRound() throws Exception {
+        publish(100);
+        QueueSink sink = new QueueSink(CAPACITY);
+        Reader reader = new Reader(sink, 100_000);
+        workers.execute(reader);
+        workers.execute(() -> {
+            while (publishing.get() && !sink.closed) {
+                publish(1);
+                long until = System.nanoTime() + 20_000;
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait();
+                }
+            }
+        });
+
+        Subscription sub = new Subscription(SID, sink, "r1");
+        replay(2, 30_000).subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!sink.closed && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        publishing.set(false);
+        assertThat(sink.overflowed).as("closed as a slow consumer").isTrue();
+        assertThat(metrics.replayCatchUpRounds.count()).as("catch-up rounds").isEqualTo(2.0);
+        Thread.sleep(100);
+        List<String> frames = reader.frames();
+        assertThat(frames).noneMatch(f -> f.contains("\"subscribed\""));
+        List<Long> seqs = frames.stream().map(ReplayCatchUpUnitTest::seq).toList();
+        assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, seqs.size()).boxed().toList());
+    }
+
+    /** A client that does not read at all during a replay is closed with 4009 once the wait for room times out. */
+    @Test
+    void aReplayToAClientThatDoesNotReadEndsWith4009WhenTheWaitForRoomTimesOut() throws Exception {
+        publish(200);
+        QueueSink sink = new QueueSink(CAPACITY);
+        Subscription sub = new Subscription(SID, sink, "r1");
+        replay(64, 300).subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "idle", "e1"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!sink.closed && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(sink.overflowed).isTrue();
+        assertThat(sink.queue).noneMatch(f -> f.contains("\"subscribed\"")).hasSizeLessThanOrEqualTo(CAPACITY);
+    }
+
+    private ReplayService replay(int maxRounds, long roomTimeoutMillis) {
+        return new ReplayService(store, metrics, workers, roomTimeoutMillis, maxRounds);
+    }
+
+    private void publish(int events) {
+        for (int i = 0; i < events; i++) {
+            assertThat(stream.tryPublish("t1", "text_delta", "{\"text\":\"x\"}")).isTrue();
+        }
+    }
+
+    private static long seq(String frame) {
+        Matcher m = SEQ.matcher(frame);
+        assertThat(m.find()).as("seq in %s", frame).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    private static long lastSeq(String frame) {
+        Matcher m = LAST_SEQ.matcher(frame);
+        assertThat(m.find()).as("lastSeq in %s", frame).isTrue();
+        return Long.parseLong(m.group(1));
+    }
+
+    /** A connection's outbound queue as {@code ClientConnection} bounds it: overflowing it closes the sink (4009). */
+    static final class QueueSink implements FrameSink {
+        final int capacity;
+        final LinkedBlockingQueue<String> queue = new LinkedBlockingQueue<>();
+        final AtomicInteger pending = new AtomicInteger();
+        private final Object room = new Object();
+        volatile boolean closed;
+        volatile boolean overflowed;
+
+        QueueSink(int capacity) {
+            this.capacity = capacity;
+        }
+
+        @Override
+        public boolean send(String frame) {
+            if (closed) {
+                return false;
+            }
+            if (pending.incrementAndGet() > capacity) {
+                pending.decrementAndGet();
+                overflow();
+                return false;
+            }
+            queue.add(frame);
+            return true;
+        }
+
+        /** The reader took a frame: the socket write completed. */
+        void written() {
+            if (pending.decrementAndGet() <= capacity / 2) {
+                synchronized (room) {
+                    room.notifyAll();
+                }
+            }
+        }
+
+        @Override
+        public void overflow() {
+            overflowed = true;
+            closed = true;
+        }
+
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public boolean awaitRoom(long timeoutMillis) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + timeoutMillis;
+            synchronized (room) {
+                while (!closed && pending.get() > capacity / 2) {
+                    long left = deadline - System.currentTimeMillis();
+                    if (left <= 0) {
+                        return false;
+                    }
+                    room.wait(Math.min(left, 20));
+                }
+            }
+            return !closed;
+        }
+    }
+
+    /** Takes frames off the sink, spending about {@code nanosPerFrame} on each. */
+    static final class Reader implements Runnable {
+        private final QueueSink sink;
+        private final long nanosPerFrame;
+        private final List<String> frames = new ArrayList<>();
+        private volatile long lastSeq;
+
+        Reader(QueueSink sink, long nanosPerFrame) {
+            this.sink = sink;
+            this.nanosPerFrame = nanosPerFrame;
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!Thread.currentThread().isInterrupted()) {
+                    String f = sink.queue.poll(50, TimeUnit.MILLISECONDS);
+                    if (f == null) {
+                        continue;
+                    }
+                    LockSupport.parkNanos(nanosPerFrame);
+                    synchronized (frames) {
+                        frames.add(f);
+                    }
+                    Matcher m = SEQ.matcher(f);
+                    if (m.find()) {
+                        lastSeq = Long.parseLong(m.group(1));
+                    }
+                    sink.written();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        List<String> frames() {
+            synchronized (frames) {
+                return new ArrayList<>(frames);
+            }
+        }
+
+        void awaitSeq(long seq, long timeoutMillis) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + timeoutMillis;
+            while (lastSeq < seq && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(lastSeq).as("last seq the reader got").isEqualTo(seq);
+        }
+    }
+
+    /** Appends synchronously; a barrier completes at once (everything appended is readable). */
+    static final class MemoryStore implements EventStore {
+        private final ConcurrentSkipListMap<Long, StoredEvent> events = new ConcurrentSkipListMap<>();
+
+        @Override
+        public boolean tryAppend(StoredEvent event) {
+            events.put(event.seq(), event);
+            return true;
+        }
+
+        @Override
+        public CompletionStage<Void> barrier() {
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @Override
+        public List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit) {
+            return events.subMap(afterSeq, false, maxSeq, true).values().stream().limit(limit).toList();
+        }
+
+        @Override
+        public void whenWritable(Runnable task) {
+            task.run();
+        }
+
+        @Override
+        public CompletionStage<Void> saveSession(io.diminuendo.store.SessionRecord session) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public CompletionStage<Void> deleteSession(String sessionId) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public List<LoadedSession> loadSessions() {
+            return List.of();
+        }
+
+        @Override
+        public boolean previousRunUnclean() {
+            return false;
+        }
+
+        @Override
+        public boolean writerAlive() {
+            return true;
+        }
+
+        @Override
+        public boolean writerHealthy() {
+            return true;
+        }
+
+        @Override
+        public boolean probeWritable(long timeoutMillis) {
+            return true;
+        }
+
+        @Override
+        public void drainAndStop() {
+        }
+
+        @Override
+        public int queueDepth() {
+            return 0;
+        }
+    }
+}

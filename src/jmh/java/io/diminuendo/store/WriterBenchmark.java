@@ -63,6 +63,10 @@ public class WriterBenchmark {
     @Param({ "1024" })
     public int maxBatchRows;
 
+    /** {@code diminuendo.store.writer.checkpoint-interval} in ms: 0 = SQLite's autocheckpoint in the commits. */
+    @Param({ "100", "0" })
+    public int checkpointIntervalMs;
+
     private final String[] sessionIds = new String[SESSIONS];
     private final long[] seqs = new long[SESSIONS];
     private String frame;
@@ -89,9 +93,9 @@ public class WriterBenchmark {
         Path db = dir.resolve("diminuendo.db");
         String url = "jdbc:sqlite:" + db + "?journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL";
         readPool = pool(url, 8);
-        writerPool = pool(url, 1);
+        writerPool = pool(url, 2);
         metrics = new GatewayMetrics(new SimpleMeterRegistry());
-        store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous, maxBatchRows), metrics);
+        store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous, maxBatchRows, checkpointIntervalMs), metrics);
         store.start(new StartupEvent());
         java.util.Arrays.fill(seqs, 0);
     }
@@ -133,7 +137,8 @@ public class WriterBenchmark {
     }
 
     /** The gateway configuration with the store's defaults but {@code batchRows}; only {@link #store()} is read. */
-    private record Config(String path, GatewayConfig.Synchronous synchronous, int batchRows) implements GatewayConfig {
+    private record Config(String path, GatewayConfig.Synchronous synchronous, int batchRows, int checkpointMs)
+            implements GatewayConfig {
         @Override
         public Store store() {
             return new Store() {
@@ -163,6 +168,11 @@ public class WriterBenchmark {
                         @Override
                         public Synchronous synchronous() {
                             return synchronous;
+                        }
+
+                        @Override
+                        public Duration checkpointInterval() {
+                            return Duration.ofMillis(checkpointMs);
                         }
 
                         @Override

@@ -94,6 +94,9 @@ public class ConfigValidator {
         atLeast(out, "diminuendo.store.writer.queue-capacity", writer.queueCapacity(), 16);
         positive(out, "diminuendo.store.writer.max-batch-rows", writer.maxBatchRows());
         positive(out, "diminuendo.store.writer.stall-threshold", writer.stallThreshold().toMillis());
+        if (writer.checkpointInterval().isNegative()) {
+            out.add("diminuendo.store.writer.checkpoint-interval must not be negative (0 disables the background checkpoint)");
+        }
         if (writer.maxBatchDelay().isNegative()) {
             out.add("diminuendo.store.writer.max-batch-delay must not be negative");
         }

@@ -151,6 +151,13 @@ public interface GatewayConfig {
         @WithDefault("NORMAL")
         Synchronous synchronous();
 
+        /**
+         * How often a background thread copies the WAL into the database file (a passive checkpoint), instead of
+         * the writer's commits doing it; 0 leaves it to SQLite's automatic checkpoint in the writer.
+         */
+        @WithDefault("100ms")
+        Duration checkpointInterval();
+
         /** Readiness reports the writer stalled when work has waited longer than this. */
         @WithDefault("10s")
         Duration stallThreshold();

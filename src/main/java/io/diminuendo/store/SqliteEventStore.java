@@ -39,6 +39,7 @@ import io.quarkus.runtime.StartupEvent;
 public class SqliteEventStore implements EventStore {
     private static final Logger LOG = Logger.getLogger(SqliteEventStore.class);
     private static final String META_RUNNING = "running";
+    private static final long WAL_SIZE_LIMIT_BYTES = 16L << 20;
 
     private final AgroalDataSource readPool;
     private final AgroalDataSource writerSource;
@@ -56,6 +57,7 @@ public class SqliteEventStore implements EventStore {
     private volatile long batchStartedNanos;
     private volatile boolean stopped;
     private Thread writerThread;
+    private Checkpointer checkpointer;
     private Connection writeConnection;
     private Statements statements;
 
@@ -81,6 +83,10 @@ public class SqliteEventStore implements EventStore {
         writeConnection.setAutoCommit(false);
         metrics.gauge("diminuendo.writer.queue.depth", "Writes waiting for the writer", this::queueDepth);
         metrics.gauge("diminuendo.writer.queue.capacity", "Bound of the writer queue", () -> capacity);
+        if (!config.writer().checkpointInterval().isZero()) {
+            checkpointer = new Checkpointer(writerSource::getConnection, config.writer().checkpointInterval());
+            checkpointer.start();
+        }
         writerThread = new Thread(this::runWriter, "diminuendo-writer");
         writerThread.setDaemon(false);
         writerThread.start();
@@ -257,6 +263,9 @@ public class SqliteEventStore implements EventStore {
             }
             lastCommitFailed = false;
             consecutiveFailures = 0;
+            if (checkpointer != null) {
+                checkpointer.committed();
+            }
         } catch (SQLException | RuntimeException e) {
             failure = e;
             lastCommitFailed = true;
@@ -296,6 +305,9 @@ public class SqliteEventStore implements EventStore {
             finish(stop);
             return false;
         }
+        if (checkpointer != null && checkpointer.writerShouldFinish()) {
+            Checkpointer.finishOn(writeConnection);
+        }
         return true;
     }
 
@@ -329,11 +341,19 @@ public class SqliteEventStore implements EventStore {
         try (Statement s = c.createStatement()) {
             s.execute("PRAGMA journal_mode=WAL");
             s.execute("PRAGMA synchronous=" + config.writer().synchronous().name());
+            if (!config.writer().checkpointInterval().isZero()) {
+                s.execute("PRAGMA wal_autocheckpoint=0"); // the Checkpointer's job
+                // a burst can outrun the checkpointer and grow the WAL; give the space back once it starts over
+                s.execute("PRAGMA journal_size_limit=" + WAL_SIZE_LIMIT_BYTES);
+            }
         }
         return c;
     }
 
     private void finish(Stop stop) {
+        if (checkpointer != null) {
+            checkpointer.stop();
+        }
         try {
             writeConnection.setAutoCommit(true);
             statements.writeMeta(META_RUNNING, "0");

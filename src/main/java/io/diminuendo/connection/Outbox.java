@@ -22,8 +22,10 @@ import io.netty.util.concurrent.FastThreadLocalThread;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.quarkus.websockets.next.runtime.WebSocketConnectionBase;
 import io.vertx.core.http.WebSocketBase;
 import io.vertx.core.http.impl.WebSocketImplBase;
+import io.vertx.ext.web.impl.ServerWebSocketWrapper;
 import io.vertx.core.net.impl.ConnectionBase;
 
 /**
@@ -37,15 +39,13 @@ import io.vertx.core.net.impl.ConnectionBase;
  * public API, so it is reached by reflection once per connection; if that ever fails (a Quarkus upgrade), the
  * outbox falls back to {@code sendText}, frame by frame, and says so once in the log.
  */
-@RegisterForReflection(classNames = { "io.quarkus.websockets.next.runtime.WebSocketConnectionBase",
-        "io.vertx.ext.web.impl.ServerWebSocketWrapper" }, methods = true, fields = true)
+@RegisterForReflection(targets = { WebSocketConnectionBase.class, ServerWebSocketWrapper.class }, methods = true,
+        fields = true)
 final class Outbox {
     private static final Logger LOG = Logger.getLogger(Outbox.class);
-    private static final MethodHandle VERTX_SOCKET = accessor("io.quarkus.websockets.next.runtime.WebSocketConnectionBase",
-            "webSocket", false);
+    private static final MethodHandle VERTX_SOCKET = accessor(WebSocketConnectionBase.class, "webSocket", false);
     /** vertx-web hands websockets-next a wrapper around the Vert.x core socket. */
-    private static final MethodHandle WRAPPED_SOCKET = accessor("io.vertx.ext.web.impl.ServerWebSocketWrapper",
-            "delegate", true);
+    private static final MethodHandle WRAPPED_SOCKET = accessor(ServerWebSocketWrapper.class, "delegate", true);
     private static final AtomicBoolean FALLBACK_REPORTED = new AtomicBoolean();
     /** Frames written per turn of the event loop before it yields to other work. */
     private static final int BATCH = 1024;
@@ -228,7 +228,7 @@ final class Outbox {
         }
         try {
             Object socket = VERTX_SOCKET.invoke(ws);
-            if (WRAPPED_SOCKET != null && WRAPPED_SOCKET.type().parameterType(0).isInstance(socket)) {
+            if (WRAPPED_SOCKET != null && socket instanceof ServerWebSocketWrapper) {
                 socket = WRAPPED_SOCKET.invoke(socket);
             }
             return (WebSocketBase) socket;
@@ -238,9 +238,8 @@ final class Outbox {
         }
     }
 
-    private static MethodHandle accessor(String className, String member, boolean field) {
+    private static MethodHandle accessor(Class<?> owner, String member, boolean field) {
         try {
-            Class<?> owner = Class.forName(className);
             if (field) {
                 Field f = owner.getDeclaredField(member);
                 f.setAccessible(true);
@@ -250,7 +249,7 @@ final class Outbox {
             m.setAccessible(true);
             return MethodHandles.lookup().unreflect(m);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            LOG.warnf("websockets-next/Vert.x internals changed (%s.%s: %s)", className, member, e);
+            LOG.warnf("websockets-next/Vert.x internals changed (%s.%s: %s)", owner.getName(), member, e);
             return null;
         }
     }

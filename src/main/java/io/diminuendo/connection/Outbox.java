@@ -112,8 +112,7 @@ final class Outbox {
      */
     void close(CloseReason reason, boolean discardQueued) {
         if (conn == null) {
-            ws.close(reason).subscribe().with(ok -> {
-            }, failure -> LOG.debugf("close of %s failed: %s", ws.id(), failure.getMessage()));
+            closeSocket(reason);
             return;
         }
         closeReason = reason;
@@ -166,9 +165,13 @@ final class Outbox {
         CloseReason reason = closeReason;
         if (reason != null && !closeSent) {
             closeSent = true;
-            ws.close(reason).subscribe().with(ok -> {
-            }, failure -> LOG.debugf("close of %s failed: %s", ws.id(), failure.getMessage()));
+            closeSocket(reason);
         }
+    }
+
+    private void closeSocket(CloseReason reason) {
+        ws.close(reason).subscribe().with(ok -> {
+        }, failure -> LOG.debugf("close of %s failed: %s", ws.id(), failure.getMessage()));
     }
 
     /**

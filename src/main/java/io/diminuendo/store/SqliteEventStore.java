@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -57,7 +58,8 @@ public class SqliteEventStore implements EventStore {
     private volatile long batchStartedNanos;
     private volatile boolean stopped;
     private Thread writerThread;
-    private Checkpointer checkpointer;
+    /** Null when checkpoints are left to SQLite's autocheckpoint ({@code checkpoint-interval=0}). */
+    private final Checkpointer checkpointer;
     private Connection writeConnection;
     private Statements statements;
 
@@ -68,6 +70,9 @@ public class SqliteEventStore implements EventStore {
         this.config = config.store();
         this.metrics = metrics;
         this.capacity = config.store().writer().queueCapacity();
+        Duration checkpointInterval = config.store().writer().checkpointInterval();
+        this.checkpointer = checkpointInterval.isZero() ? null
+                : new Checkpointer(writerSource::getConnection, checkpointInterval);
     }
 
     void start(@Observes @Priority(10) StartupEvent event) throws SQLException, IOException {
@@ -83,8 +88,7 @@ public class SqliteEventStore implements EventStore {
         writeConnection.setAutoCommit(false);
         metrics.gauge("diminuendo.writer.queue.depth", "Writes waiting for the writer", this::queueDepth);
         metrics.gauge("diminuendo.writer.queue.capacity", "Bound of the writer queue", () -> capacity);
-        if (!config.writer().checkpointInterval().isZero()) {
-            checkpointer = new Checkpointer(writerSource::getConnection, config.writer().checkpointInterval());
+        if (checkpointer != null) {
             checkpointer.start();
         }
         writerThread = new Thread(this::runWriter, "diminuendo-writer");
@@ -341,7 +345,7 @@ public class SqliteEventStore implements EventStore {
         try (Statement s = c.createStatement()) {
             s.execute("PRAGMA journal_mode=WAL");
             s.execute("PRAGMA synchronous=" + config.writer().synchronous().name());
-            if (!config.writer().checkpointInterval().isZero()) {
+            if (checkpointer != null) {
                 s.execute("PRAGMA wal_autocheckpoint=0"); // the Checkpointer's job
                 // a burst can outrun the checkpointer and grow the WAL; give the space back once it starts over
                 s.execute("PRAGMA journal_size_limit=" + WAL_SIZE_LIMIT_BYTES);

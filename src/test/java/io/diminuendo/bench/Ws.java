@@ -136,6 +136,12 @@ final class Ws {
             authenticated.tryComplete(n);
             return;
         }
+        if (id == null && "rate_limited".equals(n.path("code").asText())) {
+            // the gateway drops frames over its rate limit: the requests in flight will never be answered
+            String why = "the gateway rate-limited this connection (raise diminuendo.limits.frames-per-second): " + n;
+            pending.values().forEach(p -> p.tryFail(why));
+            pending.clear();
+        }
         onPush.accept(n);
     }
 

@@ -31,15 +31,18 @@ final class LoadConfig {
         opt("backend-pid", "", "pid of the raw backend (its CPU use during the streaming and backend benchmarks)");
         opt("benchmarks", "health,connect,session,stream,backend,idle", "which benchmarks to run, comma separated");
         opt("warmup", "10", "warm-up iterations discarded before each latency measurement");
-        opt("client-warmup", "5", "seconds of /health (plus 200 connects and 200 sessions) against every target "
-                + "before anything is measured, so the client's own JIT warm-up does not favour the second target (0: off)");
+        opt("client-warmup", "5", "seconds of /health (plus --client-warmup-rounds connects and sessions) against "
+                + "every target before anything is measured, so the client's own JIT warm-up does not favour the second "
+                + "target (0: off)");
+        opt("client-warmup-rounds", "2000", "connects and create/delete_session round trips of the client warm-up; "
+                + "they warm the gateway's JIT for those paths as well");
         opt("health-iterations", "1000", "sequential /health requests measured");
         opt("health-connections", "4", "keep-alive connections for the /health throughput run");
         opt("health-duration", "10", "seconds of the /health throughput run");
         opt("health-warmup-duration", "2", "seconds of throughput warm-up, discarded");
-        opt("connect-iterations", "200", "WebSocket connect+authenticate round trips measured (per auth mode)");
+        opt("connect-iterations", "1000", "WebSocket connect+authenticate round trips measured (per auth mode)");
         opt("connect-auth", "frame,header", "auth modes: frame (authenticate frame), header (Authorization on the upgrade)");
-        opt("session-iterations", "200", "create_session round trips measured");
+        opt("session-iterations", "1000", "create_session round trips measured");
         opt("stream-subscribers", "1,100", "subscriber counts K of the streaming benchmark, comma separated");
         opt("stream-tokens", "50000,5000", "text deltas per turn for each K (same order; the last repeats)");
         opt("stream-rounds", "3", "measured turns per K (results pooled); one warm-up turn precedes them");

@@ -35,6 +35,8 @@ final class Ws {
     };
     volatile Runnable onClosed = () -> {
     };
+    /** {@link System#nanoTime()} when the upgrade completed (before any {@code authenticate} frame was sent). */
+    volatile long upgradedNanos;
 
     private Ws(WebSocketClient client) {
         this.socket = client.webSocket();
@@ -66,6 +68,7 @@ final class Ws {
     static Future<Ws> open(WebSocketClient client, Target t, boolean header) {
         Ws ws = new Ws(client);
         return ws.socket.connect(options(t, "/ws", header ? t.apiKey() : null)).compose(s -> {
+            ws.upgradedNanos = System.nanoTime();
             if (!header) {
                 ObjectNode auth = JSON.createObjectNode().put("token", t.apiKey());
                 ws.request("authenticate", auth).onComplete(ar -> {

@@ -1,0 +1,60 @@
+package io.diminuendo.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+
+/**
+ * The load client (docs/benchmarks.md) against the real gateway, with tiny iteration counts: every benchmark a
+ * newcomer runs first must complete, produce its figures and find no lost event. Not a performance test: the
+ * values are only checked for being present and sane.
+ */
+@QuarkusTest
+class LoadClientTest {
+
+    @TestHTTPResource("/")
+    URI base;
+
+    @Test
+    void everyGatewayBenchmarkCompletesAndReportsItsFigures(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("results.json");
+        String url = base.toString().replaceAll("/$", "");
+        LoadConfig cfg = LoadConfig.parse(new String[] {"--base-url", url, "--api-key", "test-key-bench",
+                "--env-file", dir.resolve("none.env").toString(), "--benchmarks", "health,connect,session,stream",
+                "--client-warmup", "0", "--warmup", "2", "--health-iterations", "50", "--health-duration", "1",
+                "--health-warmup-duration", "0", "--connect-iterations", "10", "--session-iterations", "10",
+                "--stream-subscribers", "1,3", "--stream-tokens", "300", "--stream-rounds", "1",
+                "--stream-warmup-tokens", "0", "--json", json.toString()}, Map.of());
+
+        assertThat(LoadClient.run(cfg)).as("exit status (1 = a benchmark failed)").isZero();
+
+        JsonNode results = new ObjectMapper().readTree(json.toFile()).path("results");
+        String target = results.path("health").path("targets").fieldNames().next();
+        JsonNode health = results.path("health").path("targets").path(target);
+        assertThat(health.path("p50Ms").asDouble()).isPositive();
+        assertThat(health.path("concurrentPerSec").asDouble()).isPositive();
+        JsonNode connect = results.path("connect").path("targets").path(target);
+        assertThat(connect.path("frameP50Ms").asDouble()).isPositive();
+        assertThat(connect.path("headerP50Ms").asDouble()).isPositive();
+        assertThat(connect.path("frameUpgradeP50Ms").asDouble()).isPositive()
+                .isLessThan(connect.path("frameP50Ms").asDouble());
+        assertThat(results.path("session").path("targets").path(target).path("p50Ms").asDouble()).isPositive();
+        for (String k : new String[] {"stream.k1", "stream.k3"}) {
+            JsonNode s = results.path(k).path("targets").path(target);
+            assertThat(s.path("lost").asLong(-1)).as(k + " lost").isZero();
+            assertThat(s.path("events").asLong()).as(k + " events per turn").isEqualTo(304);
+            assertThat(s.path("deliveriesPerSec").asDouble()).as(k + " deliveries/s").isPositive();
+        }
+    }
+}

@@ -1,8 +1,6 @@
 package io.diminuendo.bench;
 
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -17,11 +15,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import io.diminuendo.connection.OutboxSink;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.hub.LocalHub;
 import io.diminuendo.hub.Subscriber;
 import io.diminuendo.protocol.ServerFrames;
-import io.diminuendo.stream.FrameSink;
 import io.diminuendo.stream.LiveSubscriptions;
 import io.diminuendo.upstream.EventMapper;
 
@@ -30,10 +28,11 @@ import io.diminuendo.upstream.EventMapper;
  * one thread; the score is publishes/s (deliveries/s = score × subscribers).
  * <ul>
  * <li>{@code counter}: each subscriber only counts, so the score is the hub's own cost;</li>
- * <li>{@code queue}: each subscriber is a live {@code stream.Subscription} (the real per-subscriber monitor and
- * seq check) in front of a sink that does what {@code ClientConnection.send} does before handing the frame to
- * the socket: count it against the outbound capacity (8192, the default) and append it to a bounded queue.
- * A full queue is emptied in place (standing in for the socket writer), so no connection is ever closed.</li>
+ * <li>{@code outbox}: each subscriber is a live {@code stream.Subscription} (the real per-subscriber monitor and
+ * seq check) in front of {@link OutboxSink}, which does what {@code ClientConnection.send} and the connection's
+ * outbox do on the publishing event loop: count the frame against the outbound capacity (8192, the default),
+ * take the wire frame encoded once for all subscribers, queue it and flag the drain. The queue is emptied in
+ * place when full (standing in for the socket writer), so no connection is ever closed.</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -49,27 +48,31 @@ public class HubBenchmark {
     @Param({ "1", "100", "1000" })
     public int subscribers;
 
-    @Param({ "counter", "queue" })
+    @Param({ "counter", "outbox" })
     public String subscriber;
 
     private final LocalHub hub = new LocalHub();
     private final String topic = Hub.sessionTopic(SESSION_ID);
-    private String frame;
+    /** Two equal frames that are different strings: like every new event, each publish is encoded once. */
+    private final String[] frames = new String[2];
     private long seq;
 
     @Setup(Level.Trial)
     public void setUp() {
-        frame = ServerFrames.event(SESSION_ID, 1, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", "text_delta",
-                1_760_000_000_000L, EventMapper.textData("the failing "));
+        for (int i = 0; i < frames.length; i++) {
+            frames[i] = ServerFrames.event(SESSION_ID, 1, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", "text_delta",
+                    1_760_000_000_000L, EventMapper.textData("the failing "));
+        }
         for (int i = 0; i < subscribers; i++) {
             hub.subscribe(topic, "counter".equals(subscriber) ? new Counting()
-                    : LiveSubscriptions.live(SESSION_ID, new QueueSink()));
+                    : LiveSubscriptions.live(SESSION_ID, new OutboxSink(OUTBOUND_CAPACITY)));
         }
     }
 
     @Benchmark
     public int publish() {
-        return hub.publish(topic, frame, ++seq);
+        ++seq;
+        return hub.publish(topic, frames[(int) (seq & 1)], seq);
     }
 
     static final class Counting implements Subscriber {
@@ -78,49 +81,6 @@ public class HubBenchmark {
         @Override
         public void deliver(String frame, long seq) {
             delivered++;
-        }
-    }
-
-    /** The admission part of {@code ClientConnection.send}, with a bounded queue where the socket would be. */
-    static final class QueueSink implements FrameSink {
-        private final AtomicInteger pending = new AtomicInteger();
-        private final ArrayBlockingQueue<String> queue = new ArrayBlockingQueue<>(OUTBOUND_CAPACITY);
-        private volatile boolean closing;
-
-        @Override
-        public boolean send(String frame) {
-            if (closing) {
-                return false;
-            }
-            if (pending.incrementAndGet() > OUTBOUND_CAPACITY) {
-                pending.decrementAndGet();
-                overflow();
-                return false;
-            }
-            if (!queue.offer(frame)) {
-                throw new IllegalStateException("queue full below its capacity");
-            }
-            if (pending.get() == OUTBOUND_CAPACITY) {
-                queue.clear();
-                pending.set(0);
-            }
-            return true;
-        }
-
-        @Override
-        public void overflow() {
-            closing = true;
-            throw new IllegalStateException("benchmark sink overflowed");
-        }
-
-        @Override
-        public int capacity() {
-            return OUTBOUND_CAPACITY;
-        }
-
-        @Override
-        public boolean awaitRoom(long timeoutMillis) {
-            return true;
         }
     }
 }

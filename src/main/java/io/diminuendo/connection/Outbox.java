@@ -185,6 +185,11 @@ final class Outbox {
             // worker threads (replay) send to one connection, and come and go: nothing to share, nothing to keep
             return encode(text);
         }
+        return shared(text);
+    }
+
+    /** The wire frame of {@code text}, taken from this thread's last encoding when it is the same string. */
+    static ByteBuf shared(String text) {
         LastEncoded last = LAST_ENCODED.get();
         if (last.text == text) {
             return last.bytes.retainedDuplicate();

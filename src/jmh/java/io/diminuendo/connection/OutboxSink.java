@@ -1,7 +1,6 @@
 package io.diminuendo.connection;
 
 import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -17,7 +16,7 @@ import io.netty.buffer.ByteBuf;
 public final class OutboxSink implements FrameSink {
     private final int capacity;
     private final AtomicInteger pending = new AtomicInteger();
-    private final Queue<ByteBuf> frames = new ConcurrentLinkedQueue<>();
+    private final Queue<ByteBuf> frames = Outbox.newFrameQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     public OutboxSink(int capacity) {

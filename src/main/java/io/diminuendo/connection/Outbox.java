@@ -5,7 +5,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.IntConsumer;
 
@@ -19,6 +18,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
+import io.netty.util.internal.PlatformDependent;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -64,7 +64,7 @@ final class Outbox {
     private final ChannelHandlerContext ctx;
     private final EventLoop loop;
     private final IntConsumer written;
-    private final Queue<ByteBuf> frames = new ConcurrentLinkedQueue<>();
+    private final Queue<ByteBuf> frames = newFrameQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable drain = this::drain;
     private volatile CloseReason closeReason;
@@ -89,6 +89,14 @@ final class Outbox {
                 LOG.warnf("outbound frames are written one by one through WebSocketConnection.sendText (socket %s)", s);
             }
         }
+    }
+
+    /**
+     * Many producers (event loops, the writer, replay workers), one consumer (the connection's event loop): Netty's
+     * MPSC queue, the one its event loops use for tasks, stores frames in chunks instead of a node per frame.
+     */
+    static Queue<ByteBuf> newFrameQueue() {
+        return PlatformDependent.newMpscQueue();
     }
 
     /** True when frames are written in batches straight to the Vert.x connection (false: the fallback). */

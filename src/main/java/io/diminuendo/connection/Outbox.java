@@ -19,6 +19,8 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.internal.PlatformDependent;
+import io.netty.util.internal.shaded.org.jctools.queues.MpscUnboundedArrayQueue;
+import io.netty.util.internal.shaded.org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -47,6 +49,8 @@ final class Outbox {
     /** vertx-web hands websockets-next a wrapper around the Vert.x core socket. */
     private static final MethodHandle WRAPPED_SOCKET = accessor(ServerWebSocketWrapper.class, "delegate", true);
     private static final AtomicBoolean FALLBACK_REPORTED = new AtomicBoolean();
+    /** Slots per chunk of a connection's frame queue. */
+    private static final int FRAME_QUEUE_CHUNK = 64;
     /** Frames written per turn of the event loop before it yields to other work. */
     private static final int BATCH = 1024;
     /** Larger frames are encoded for each connection rather than kept by the thread for the next one. */
@@ -92,11 +96,14 @@ final class Outbox {
     }
 
     /**
-     * Many producers (event loops, the writer, replay workers), one consumer (the connection's event loop): Netty's
-     * MPSC queue, the one its event loops use for tasks, stores frames in chunks instead of a node per frame.
+     * Many producers (event loops, the writer, replay workers), one consumer (the connection's event loop): the
+     * JCTools MPSC queue Netty ships (and uses for its event loops' tasks) stores frames in chunks instead of a node
+     * per frame. Unbounded (the connection's {@code pending} count is the bound); small chunks, because every idle
+     * connection holds one (Netty's default of 1,024 slots would add 4 KiB to each).
      */
     static Queue<ByteBuf> newFrameQueue() {
-        return PlatformDependent.newMpscQueue();
+        return PlatformDependent.hasUnsafe() ? new MpscUnboundedArrayQueue<>(FRAME_QUEUE_CHUNK)
+                : new MpscUnboundedAtomicArrayQueue<>(FRAME_QUEUE_CHUNK);
     }
 
     /** True when frames are written in batches straight to the Vert.x connection (false: the fallback). */

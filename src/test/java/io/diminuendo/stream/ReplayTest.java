@@ -182,7 +182,8 @@ class ReplayTest {
 
     @Test
     void subscribersRacingAFastTurnGetNoGapAndNoDuplicate() {
-        raceSubscribersAgainstALiveTurn("/sim tokens=3000 delay_ms=0", 20, 60);
+        // long enough that the subscribes land while it streams: since the outbox, 3,000 deltas could end first
+        raceSubscribersAgainstALiveTurn("/sim tokens=10000 delay_ms=0", 20, 60);
     }
 
     @Test

@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ClientRequest;
 import io.diminuendo.protocol.FrameDecoder;
 import io.diminuendo.protocol.ServerFrames;
@@ -50,7 +51,7 @@ public class CodecBenchmark {
 
     @Benchmark
     public String encodeEventFrame() {
-        return ServerFrames.event(SESSION_ID, ++seq, TURN_ID, "text_delta", 1_760_000_000_000L + seq, textData);
+        return ServerFrames.event(SESSION_ID, ++seq, TURN_ID, EventKind.TEXT_DELTA, 1_760_000_000_000L + seq, textData);
     }
 
     @Benchmark

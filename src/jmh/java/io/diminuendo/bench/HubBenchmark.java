@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.connection.OutboxSink;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.hub.LocalHub;
@@ -60,7 +61,7 @@ public class HubBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         for (int i = 0; i < frames.length; i++) {
-            frames[i] = ServerFrames.event(SESSION_ID, 1, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", "text_delta",
+            frames[i] = ServerFrames.event(SESSION_ID, 1, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", EventKind.TEXT_DELTA,
                     1_760_000_000_000L, EventMapper.textData("the failing "));
         }
         for (int i = 0; i < subscribers; i++) {

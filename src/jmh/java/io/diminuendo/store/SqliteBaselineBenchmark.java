@@ -26,6 +26,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.upstream.EventMapper;
@@ -69,7 +70,7 @@ public class SqliteBaselineBenchmark {
             sessionIds[i] = "3f2b8c1e-9a4d-4e7b-b1c2-5d6e7f8a9b0" + i;
             seqs[i] = 0;
         }
-        frame = ServerFrames.event(sessionIds[0], 1204, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", "text_delta",
+        frame = ServerFrames.event(sessionIds[0], 1204, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", EventKind.TEXT_DELTA,
                 1_760_000_000_000L, EventMapper.textData("I'll look at the failing test first. "));
         Path base = Path.of(System.getProperty("diminuendo.bench.dir", "target/jmh-store"));
         Files.createDirectories(base);

@@ -27,6 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.ServerFrames;
@@ -81,7 +82,7 @@ public class WriterBenchmark {
         for (int i = 0; i < SESSIONS; i++) {
             sessionIds[i] = "3f2b8c1e-9a4d-4e7b-b1c2-5d6e7f8a9b0" + i;
         }
-        frame = ServerFrames.event(sessionIds[0], 1204, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", "text_delta",
+        frame = ServerFrames.event(sessionIds[0], 1204, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", EventKind.TEXT_DELTA,
                 1_760_000_000_000L, EventMapper.textData("I'll look at the failing test first. "));
     }
 
@@ -120,7 +121,7 @@ public class WriterBenchmark {
         for (int i = 0; i < ROWS; i++) {
             int s = i & (SESSIONS - 1);
             StoredEvent e = new StoredEvent(sessionIds[s], ++seqs[s], "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a",
-                    "text_delta", ts, frame);
+                    EventKind.TEXT_DELTA, ts, frame);
             while (!store.tryAppend(e)) {
                 CountDownLatch room = new CountDownLatch(1);
                 store.whenWritable(room::countDown);

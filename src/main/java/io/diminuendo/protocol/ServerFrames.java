@@ -82,12 +82,12 @@ public final class ServerFrames {
     }
 
     /** The one event frame shape shared by every kind; {@code dataJson} is a pre-encoded object. */
-    public static String event(String sessionId, long seq, String turnId, String kind, long ts, String dataJson) {
+    public static String event(String sessionId, long seq, String turnId, EventKind kind, long ts, String dataJson) {
         // sized for the whole frame (its fixed text and two longs take at most 114 chars), so it does not grow
         StringBuilder out = new StringBuilder(114 + sessionId.length() + (turnId == null ? 4 : turnId.length())
-                + kind.length() + dataJson.length());
+                + kind.wire().length() + dataJson.length());
         return new Json.Obj(out).str("type", "event").str("sessionId", sessionId).num("seq", seq).str("turnId", turnId)
-                .str("kind", kind).num("ts", ts).raw("data", dataJson).end();
+                .str("kind", kind.wire()).num("ts", ts).raw("data", dataJson).end();
     }
 
     public static String stringArray(Collection<String> values) {

@@ -10,6 +10,7 @@ import java.util.concurrent.Executor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.store.EventStore;
 import io.diminuendo.store.StoredEvent;
 import io.diminuendo.upstream.TurnRequest.HistoryMessage;
@@ -50,15 +51,14 @@ final class Conversation {
                 break;
             }
             for (StoredEvent e : page) {
-                switch (e.kind()) {
-                    case "user_message" -> {
-                        flush(assistant, messages, maxMessages);
-                        add(messages, new HistoryMessage("user", dataText(e)), maxMessages);
-                    }
-                    case "text_delta" -> assistant.append(dataText(e));
-                    case "turn_completed", "turn_failed", "turn_cancelled" -> flush(assistant, messages, maxMessages);
-                    default -> {
-                    }
+                EventKind kind = e.kind();
+                if (kind == EventKind.USER_MESSAGE) {
+                    flush(assistant, messages, maxMessages);
+                    add(messages, new HistoryMessage("user", dataText(e)), maxMessages);
+                } else if (kind == EventKind.TEXT_DELTA) {
+                    assistant.append(dataText(e));
+                } else if (kind != null && kind.isTerminal()) {
+                    flush(assistant, messages, maxMessages);
                 }
             }
             after = page.get(page.size() - 1).seq();

@@ -3,6 +3,7 @@ package io.diminuendo.session;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -11,6 +12,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,14 +23,15 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import io.diminuendo.auth.Identity;
+import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.store.EventStore;
 import io.diminuendo.store.SessionRecord;
-import io.diminuendo.stream.SessionStream;
 import io.diminuendo.upstream.Backends;
 import io.diminuendo.upstream.EventMapper;
 import io.quarkus.runtime.StartupEvent;
@@ -47,7 +52,7 @@ public class SessionRegistry {
     private final Backends backends;
     private final Map<String, SessionState> byId = new ConcurrentHashMap<>();
     private final Map<String, ConcurrentSkipListMap<Key, SessionState>> byTenant = new ConcurrentHashMap<>();
-    private final Map<String, java.util.concurrent.atomic.AtomicInteger> tenantCounts = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> tenantCounts = new ConcurrentHashMap<>();
     private final int maxPerTenant;
 
     /** Orders a tenant's sessions newest first, then by id descending. */
@@ -60,7 +65,7 @@ public class SessionRegistry {
     }
 
     public SessionRegistry(EventStore store, Hub hub, GatewayMetrics metrics, Backends backends,
-            io.diminuendo.config.GatewayConfig config) {
+            GatewayConfig config) {
         this.maxPerTenant = config.limits().maxSessionsPerTenant();
         this.store = store;
         this.hub = hub;
@@ -83,9 +88,9 @@ public class SessionRegistry {
                 record = renewed;
             }
             SessionState state = index(record, loaded.lastSeq());
-            if (loaded.lastTurnId() != null && loaded.lastKind() != null && !EventMapper.isTerminal(loaded.lastKind())) {
+            if (loaded.lastTurnId() != null && loaded.lastKind() != null && !loaded.lastKind().isTerminal()) {
                 String failure = EventMapper.failure("gateway_restarted", "the gateway restarted while this turn was running");
-                whenStoreHasRoom(() -> state.stream().tryPublish(loaded.lastTurnId(), EventMapper.TURN_FAILED, failure));
+                whenStoreHasRoom(() -> state.stream().tryPublish(loaded.lastTurnId(), EventKind.TURN_FAILED, failure));
                 recovered++;
             }
         }
@@ -95,7 +100,7 @@ public class SessionRegistry {
     }
 
     /** Start-up only: retries a write until the bounded queue takes it, letting the writer catch up in between. */
-    private void whenStoreHasRoom(java.util.function.BooleanSupplier write) {
+    private void whenStoreHasRoom(BooleanSupplier write) {
         while (true) {
             try {
                 if (write.getAsBoolean()) {
@@ -109,7 +114,7 @@ public class SessionRegistry {
     }
 
     private SessionState index(SessionRecord record, long lastSeq) {
-        SessionState state = new SessionState(record, new SessionStream(record.id(), lastSeq, hub, store, metrics));
+        SessionState state = new SessionState(record, lastSeq, hub, store, metrics);
         byId.put(record.id(), state);
         byTenant.computeIfAbsent(record.tenantId(), t -> new ConcurrentSkipListMap<>())
                 .put(new Key(record.createdAt(), record.id()), state);
@@ -117,8 +122,8 @@ public class SessionRegistry {
         return state;
     }
 
-    private java.util.concurrent.atomic.AtomicInteger tenantCount(String tenantId) {
-        return tenantCounts.computeIfAbsent(tenantId, t -> new java.util.concurrent.atomic.AtomicInteger());
+    private AtomicInteger tenantCount(String tenantId) {
+        return tenantCounts.computeIfAbsent(tenantId, t -> new AtomicInteger());
     }
 
     static String newEpoch() {
@@ -193,10 +198,10 @@ public class SessionRegistry {
     }
 
     private CompletionStage<String> change(SessionState s, String event,
-            java.util.function.UnaryOperator<SessionRecord> update) {
+            UnaryOperator<SessionRecord> update) {
         SessionRecord next;
         CompletionStage<Void> saved;
-        synchronized (s.stream()) {
+        synchronized (s.lock()) {
             next = update.apply(s.record());
             saved = save(next);
             s.record(next);
@@ -222,7 +227,7 @@ public class SessionRegistry {
             throw ProtocolException.forbidden("only the owner or a sessions:admin may delete session " + sessionId);
         }
         CompletionStage<Void> deleted;
-        synchronized (s.stream()) {
+        synchronized (s.lock()) {
             if (s.isDeleted()) {
                 throw ProtocolException.notFound("session", sessionId);
             }
@@ -281,7 +286,7 @@ public class SessionRegistry {
     public record Page(List<String> items, String nextCursor) {
     }
 
-    public java.util.Collection<SessionState> all() {
+    public Collection<SessionState> all() {
         return byId.values();
     }
 
@@ -308,7 +313,7 @@ public class SessionRegistry {
         try {
             return store.saveSession(record);
         } catch (EventStore.Overloaded e) {
-            throw overloaded();
+            throw ClientErrors.overloaded();
         }
     }
 
@@ -316,11 +321,8 @@ public class SessionRegistry {
         try {
             return store.deleteSession(sessionId);
         } catch (EventStore.Overloaded e) {
-            throw overloaded();
+            throw ClientErrors.overloaded();
         }
     }
 
-    static ProtocolException overloaded() {
-        return new ProtocolException(ErrorCode.UNAVAILABLE, "the store is overloaded (write queue full); retry shortly");
-    }
 }

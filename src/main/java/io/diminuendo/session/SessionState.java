@@ -3,22 +3,37 @@ package io.diminuendo.session;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.diminuendo.hub.Hub;
+import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.Json;
+import io.diminuendo.store.EventStore;
 import io.diminuendo.store.SessionRecord;
 import io.diminuendo.stream.SessionStream;
 
-/** A session as the gateway holds it: its durable record, its live stream and its running turn, if any. */
+/**
+ * A session as the gateway holds it: its durable record, its live stream and its running turn, if any.
+ *
+ * <p>{@link #lock()} is the session lock. Every change to the session — its record, its running turn, its
+ * answered permission requests, its deletion — and every event of its stream happen while holding it, so requests,
+ * timeouts and the backend's events act on one consistent session, one at a time. Methods that require it assert it.
+ */
 public final class SessionState {
     static final int RESOLVED_KEPT = 256;
+    private final Object lock = new Object();
     private volatile SessionRecord record;
     private final SessionStream stream;
     private volatile Turn activeTurn;
     private volatile boolean deleted;
     private Map<String, Boolean> resolvedPermissions;
 
-    SessionState(SessionRecord record, SessionStream stream) {
+    SessionState(SessionRecord record, long lastSeq, Hub hub, EventStore store, GatewayMetrics metrics) {
         this.record = record;
-        this.stream = stream;
+        this.stream = new SessionStream(record.id(), lastSeq, hub, store, metrics, lock);
+    }
+
+    /** The session lock (see the class comment). */
+    Object lock() {
+        return lock;
     }
 
     public SessionRecord record() {
@@ -26,6 +41,7 @@ public final class SessionState {
     }
 
     void record(SessionRecord next) {
+        assert Thread.holdsLock(lock);
         this.record = next;
     }
 
@@ -41,22 +57,27 @@ public final class SessionState {
         return stream;
     }
 
-    /** The running turn; read and written under the stream's monitor. */
+    /** The running turn. Caller holds the session lock. */
     Turn activeTurn() {
+        assert Thread.holdsLock(lock);
         return activeTurn;
     }
 
+    /** Caller holds the session lock. */
     void activeTurn(Turn turn) {
+        assert Thread.holdsLock(lock);
         this.activeTurn = turn;
     }
 
-    /** True if {@code requestId} was answered in this session, also in a turn that has ended. Under the stream's monitor. */
+    /** True if {@code requestId} was answered in this session, also in a turn that has ended. Caller holds the session lock. */
     boolean isPermissionResolved(String requestId) {
+        assert Thread.holdsLock(lock);
         return resolvedPermissions != null && resolvedPermissions.containsKey(requestId);
     }
 
-    /** Remembers an answered permission request (the most recent {@value #RESOLVED_KEPT}). Under the stream's monitor. */
+    /** Remembers an answered permission request (the most recent {@value #RESOLVED_KEPT}). Caller holds the session lock. */
     void permissionResolved(String requestId) {
+        assert Thread.holdsLock(lock);
         if (resolvedPermissions == null) {
             resolvedPermissions = new LinkedHashMap<>() {
                 @Override
@@ -76,7 +97,9 @@ public final class SessionState {
         return deleted;
     }
 
+    /** Caller holds the session lock. */
     void markDeleted() {
+        assert Thread.holdsLock(lock);
         deleted = true;
     }
 
@@ -91,7 +114,7 @@ public final class SessionState {
         return record.epoch();
     }
 
-    /** The session object of the protocol (PROTOCOL.md §1.3), with {@code epoch}, {@code agent} and {@code metadata}. */
+    /** The session object of the protocol (docs/protocol.md, "Sessions"), with {@code epoch}, {@code agent} and {@code metadata}. */
     public String toJson() {
         SessionRecord r = record;
         return Json.obj().str("id", r.id()).str("tenantId", r.tenantId()).str("ownerId", r.ownerId())

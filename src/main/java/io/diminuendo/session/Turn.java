@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
 
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.Json;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.store.EventStore;
@@ -16,7 +17,7 @@ import io.diminuendo.upstream.TurnSink;
 
 /**
  * One turn's state machine: running (possibly waiting on permission requests) until exactly one terminal event
- * (completed, failed, cancelled) is published. Everything runs under the session stream's monitor. When the
+ * (completed, failed, cancelled) is published. Everything runs under the session lock ({@link SessionState#lock()}). When the
  * store's write queue is full, events wait in a per-turn queue in order and the backend is told to pause;
  * the turn only stops being the session's active turn once its terminal event is actually published.
  */
@@ -24,12 +25,13 @@ final class Turn implements TurnSink, EventMapper.Output {
     private final String id;
     private final SessionState session;
     private final SessionStream stream;
+    private final Object lock;
     private final EventStore store;
     private final EventMapper mapper;
     private final Executor executor;
     private final Runnable onEnd;
     private final Runnable paused;
-    private final ArrayDeque<String[]> waiting = new ArrayDeque<>();
+    private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
     private final Map<String, Boolean> permissionsResolved = new HashMap<>();
     private TurnHandle handle;
     private Runnable resume;
@@ -41,6 +43,7 @@ final class Turn implements TurnSink, EventMapper.Output {
         this.id = id;
         this.session = session;
         this.stream = session.stream();
+        this.lock = session.lock();
         this.store = store;
         this.mapper = mapper;
         this.executor = executor;
@@ -58,7 +61,7 @@ final class Turn implements TurnSink, EventMapper.Output {
 
     @Override
     public boolean emit(BackendEvent event) {
-        synchronized (stream) {
+        synchronized (lock) {
             if (ended) {
                 return true;
             }
@@ -71,13 +74,13 @@ final class Turn implements TurnSink, EventMapper.Output {
     }
 
     @Override
-    public void event(String kind, String dataJson) {
+    public void event(EventKind kind, String dataJson) {
         publish(kind, dataJson);
     }
 
     @Override
     public void whenReady(Runnable task) {
-        synchronized (stream) {
+        synchronized (lock) {
             if (!waiting.isEmpty()) {
                 resume = task;
                 return;
@@ -91,12 +94,13 @@ final class Turn implements TurnSink, EventMapper.Output {
         return ended;
     }
 
-    /** Publishes one event of this turn, in order; a terminal kind ends the turn. Caller holds the monitor. */
-    void publish(String kind, String dataJson) {
+    /** Publishes one event of this turn, in order; a terminal kind ends the turn. Caller holds the session lock. */
+    void publish(EventKind kind, String dataJson) {
+        assert Thread.holdsLock(lock);
         if (ended) {
             return;
         }
-        boolean terminal = EventMapper.isTerminal(kind);
+        boolean terminal = kind.isTerminal();
         if (terminal) {
             ended = true;
         }
@@ -106,7 +110,7 @@ final class Turn implements TurnSink, EventMapper.Output {
             }
             return;
         }
-        waiting.add(new String[] {kind, dataJson});
+        waiting.add(new Pending(kind, dataJson));
         if (waiting.size() == 1) {
             paused.run();
             store.whenWritable(() -> executor.execute(this::drain));
@@ -115,15 +119,15 @@ final class Turn implements TurnSink, EventMapper.Output {
 
     private void drain() {
         Runnable toResume;
-        synchronized (stream) {
+        synchronized (lock) {
             while (!waiting.isEmpty()) {
-                String[] e = waiting.peek();
-                if (!stream.tryPublish(id, e[0], e[1])) {
+                Pending e = waiting.peek();
+                if (!stream.tryPublish(id, e.kind(), e.dataJson())) {
                     store.whenWritable(() -> executor.execute(this::drain));
                     return;
                 }
                 waiting.poll();
-                if (EventMapper.isTerminal(e[0])) {
+                if (e.kind().isTerminal()) {
                     finish();
                 }
             }
@@ -142,29 +146,32 @@ final class Turn implements TurnSink, EventMapper.Output {
         onEnd.run();
     }
 
-    /** Ends the turn as failed (timeouts, backend loss, shutdown); no-op once ended. Caller holds the monitor. */
+    /** Ends the turn as failed (timeouts, backend loss, shutdown); no-op once ended. Caller holds the session lock. */
     void fail(String code, String message) {
+        assert Thread.holdsLock(lock);
         if (!ended) {
             if (handle != null) {
                 handle.cancel();
             }
-            publish(EventMapper.TURN_FAILED, EventMapper.failure(code, message));
+            publish(EventKind.TURN_FAILED, EventMapper.failure(code, message));
         }
     }
 
-    /** Ends the turn as cancelled by {@code userId}. Caller holds the monitor. */
+    /** Ends the turn as cancelled by {@code userId}. Caller holds the session lock. */
     void cancel(String userId) {
+        assert Thread.holdsLock(lock);
         if (ended) {
             throw ProtocolException.conflict("no turn is running in session " + session.id());
         }
         if (handle != null) {
             handle.cancel();
         }
-        publish(EventMapper.TURN_CANCELLED, Json.obj().str("userId", userId).end());
+        publish(EventKind.TURN_CANCELLED, Json.obj().str("userId", userId).end());
     }
 
-    /** Records and forwards a permission decision. Caller holds the monitor. */
+    /** Records and forwards a permission decision. Caller holds the session lock. */
     void decide(String requestId, String decision, String userId, Runnable acknowledge) {
+        assert Thread.holdsLock(lock);
         Boolean resolved = permissionsResolved.get(requestId);
         if (resolved == null || ended) {
             throw ProtocolException.notFound("permission request", requestId);
@@ -175,13 +182,14 @@ final class Turn implements TurnSink, EventMapper.Output {
         permissionsResolved.put(requestId, Boolean.TRUE);
         session.permissionResolved(requestId);
         acknowledge.run();
-        publish("permission_resolved", Json.obj().str("requestId", requestId).str("decision", decision)
+        publish(EventKind.PERMISSION_RESOLVED, Json.obj().str("requestId", requestId).str("decision", decision)
                 .str("userId", userId).end());
         handle.permissionDecision(requestId, decision);
     }
 
-    /** Drops the turn without events (its session is being deleted). Caller holds the monitor. */
+    /** Drops the turn without events (its session is being deleted). Caller holds the session lock. */
     void abandon() {
+        assert Thread.holdsLock(lock);
         if (!ended) {
             ended = true;
             if (handle != null) {
@@ -190,5 +198,9 @@ final class Turn implements TurnSink, EventMapper.Output {
             waiting.clear();
             finish();
         }
+    }
+
+    /** An event held back while the store's write queue is full. */
+    private record Pending(EventKind kind, String dataJson) {
     }
 }

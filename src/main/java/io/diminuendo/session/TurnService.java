@@ -14,6 +14,7 @@ import org.jboss.logging.Logger;
 import io.diminuendo.auth.Identity;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.Json;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.store.EventStore;
@@ -62,7 +63,7 @@ public class TurnService {
             throw ProtocolException.unavailable("agent backend '" + s.record().agent() + "' is not configured");
         }
         String turnId = UUID.randomUUID().toString();
-        synchronized (s.stream()) {
+        synchronized (s.lock()) {
             if (s.isDeleted()) {
                 throw ProtocolException.notFound("session", sessionId);
             }
@@ -78,9 +79,9 @@ public class TurnService {
             }
             String userMessage = Json.obj().str("text", text).str("userId", who.userId())
                     .strIfPresent("clientMessageId", clientMessageId).end();
-            if (!s.stream().tryPublish(turnId, "user_message", userMessage)) {
+            if (!s.stream().tryPublish(turnId, EventKind.USER_MESSAGE, userMessage)) {
                 metrics.writerRejections.increment();
-                throw SessionRegistry.overloaded();
+                throw ClientErrors.overloaded();
             }
             long userMessageSeq = s.stream().lastSeq();
             running.incrementAndGet();
@@ -90,9 +91,9 @@ public class TurnService {
                 vertx.cancelTimer(timer[0]);
             }, metrics.streamPauses::increment);
             s.activeTurn(turn);
-            turn.publish("turn_started", "{}");
+            turn.publish(EventKind.TURN_STARTED, "{}");
             timer[0] = vertx.setTimer(timeoutMs, id -> {
-                synchronized (s.stream()) {
+                synchronized (s.lock()) {
                     turn.fail("timeout", "the turn ran longer than " + timeoutMs + " ms");
                 }
             });
@@ -100,7 +101,7 @@ public class TurnService {
                 startAtBackend(backend, turn, new TurnRequest(turnId, sessionId, who.tenantId(), who.userId(), text, List.of()));
             } else {
                 Conversation.load(store, executor, sessionId, userMessageSeq, maxHistory(backend)).whenComplete((history, failure) -> {
-                    synchronized (s.stream()) {
+                    synchronized (s.lock()) {
                         if (failure != null) {
                             turn.fail("history_unavailable", "could not read the session's history for the backend");
                         } else if (!turn.isEnded()) {
@@ -136,7 +137,7 @@ public class TurnService {
     public void cancel(Identity who, String sessionId, Consumer<String> acknowledge) {
         SessionRegistry.requireWrite(who);
         SessionState s = registry.require(who, sessionId);
-        synchronized (s.stream()) {
+        synchronized (s.lock()) {
             Turn turn = s.activeTurn();
             if (turn == null || turn.isEnded()) {
                 throw ProtocolException.conflict("no turn is running in session " + sessionId);
@@ -150,7 +151,7 @@ public class TurnService {
     public void decide(Identity who, String sessionId, String requestId, String decision, Runnable acknowledge) {
         SessionRegistry.requireWrite(who);
         SessionState s = registry.require(who, sessionId);
-        synchronized (s.stream()) {
+        synchronized (s.lock()) {
             if (s.isPermissionResolved(requestId)) {
                 throw ProtocolException.conflict("permission request " + requestId + " was already resolved");
             }
@@ -165,7 +166,7 @@ public class TurnService {
     /** Ends every running turn with {@code turn_failed} (code {@code gateway_shutdown}); part of the graceful stop. */
     public void failRunningTurns() {
         for (SessionState s : registry.all()) {
-            synchronized (s.stream()) {
+            synchronized (s.lock()) {
                 Turn turn = s.activeTurn();
                 if (turn != null) {
                     turn.fail("gateway_shutdown", "the gateway is shutting down; send the message again");

@@ -3,6 +3,8 @@ package io.diminuendo.store;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
+import io.diminuendo.protocol.EventKind;
+
 /**
  * Durable sessions and event streams. Writes are asynchronous and bounded; reads block and must run off the
  * event loop. The embedded implementation is {@link SqliteEventStore}; a shared engine (PostgreSQL, a log
@@ -48,8 +50,8 @@ public interface EventStore {
     /** Every stored session with its last persisted seq and the kind of its last event. Blocking. */
     List<LoadedSession> loadSessions();
 
-    /** A session as found at start-up. */
-    record LoadedSession(SessionRecord session, long lastSeq, String lastKind, String lastTurnId) {
+    /** A session as found at start-up; {@code lastKind} is null when it has no events. */
+    record LoadedSession(SessionRecord session, long lastSeq, EventKind lastKind, String lastTurnId) {
     }
 
     /** True when the previous run of the gateway did not stop cleanly (checked once at start-up). */

@@ -27,6 +27,7 @@ import org.jboss.logging.Logger;
 import io.agroal.api.AgroalDataSource;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.EventKind;
 import io.quarkus.agroal.DataSource;
 import io.quarkus.runtime.StartupEvent;
 
@@ -391,7 +392,7 @@ public class SqliteEventStore implements EventStore {
             List<StoredEvent> out = new ArrayList<>(Math.min(limit, 256));
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new StoredEvent(sessionId, rs.getLong(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+                    out.add(new StoredEvent(sessionId, rs.getLong(1), rs.getString(2), EventKind.fromWire(rs.getString(3)), rs.getLong(4),
                             rs.getString(5)));
                 }
             }
@@ -414,7 +415,7 @@ public class SqliteEventStore implements EventStore {
             while (rs.next()) {
                 SessionRecord r = new SessionRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
                         rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10));
-                out.add(new LoadedSession(r, rs.getLong(11), rs.getString(12), rs.getString(13)));
+                out.add(new LoadedSession(r, rs.getLong(11), EventKind.fromWire(rs.getString(12)), rs.getString(13)));
             }
             return out;
         } catch (SQLException e) {
@@ -445,7 +446,7 @@ public class SqliteEventStore implements EventStore {
             insertEvent.setString(1, e.sessionId());
             insertEvent.setLong(2, e.seq());
             insertEvent.setString(3, e.turnId());
-            insertEvent.setString(4, e.kind());
+            insertEvent.setString(4, e.kind().wire());
             insertEvent.setLong(5, e.ts());
             insertEvent.setString(6, e.frame());
             insertEvent.addBatch();

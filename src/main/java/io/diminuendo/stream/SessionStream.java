@@ -2,14 +2,17 @@ package io.diminuendo.stream;
 
 import io.diminuendo.hub.Hub;
 import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.store.EventStore;
 import io.diminuendo.store.StoredEvent;
 
 /**
  * The ordered event stream of one session. Publishing assigns the next seq, encodes the frame once, queues it
- * for the store and fans it out, all under this object's monitor, so seq order, store order and delivery
- * order are the same. The monitor is also the lock for the session's turn state.
+ * for the store and fans it out, all under the session lock, so seq order, store order and delivery order are
+ * the same. The lock belongs to the session ({@code SessionState}), which also guards its turn state with it,
+ * so a turn's state change and the event that reports it cannot be reordered; this class takes it for every
+ * method that reads or moves the seq.
  */
 public final class SessionStream {
     private final String sessionId;
@@ -17,50 +20,60 @@ public final class SessionStream {
     private final Hub hub;
     private final EventStore store;
     private final GatewayMetrics metrics;
+    private final Object lock;
     private long lastSeq;
     private boolean closed;
 
-    public SessionStream(String sessionId, long lastSeq, Hub hub, EventStore store, GatewayMetrics metrics) {
+    /** {@code lock} is the session lock; the stream's state is only read or changed while holding it. */
+    public SessionStream(String sessionId, long lastSeq, Hub hub, EventStore store, GatewayMetrics metrics,
+            Object lock) {
         this.sessionId = sessionId;
         this.topic = Hub.sessionTopic(sessionId);
         this.lastSeq = lastSeq;
         this.hub = hub;
         this.store = store;
         this.metrics = metrics;
+        this.lock = lock;
     }
 
     public String sessionId() {
         return sessionId;
     }
 
-    public synchronized long lastSeq() {
-        return lastSeq;
+    public long lastSeq() {
+        synchronized (lock) {
+            return lastSeq;
+        }
     }
 
     /**
      * Sequences, stores and fans out one event. Returns false, changing nothing, when the store's write queue is
      * full; the caller keeps the event and retries after {@link EventStore#whenWritable}.
      */
-    public synchronized boolean tryPublish(String turnId, String kind, String dataJson) {
-        if (closed) {
+    public boolean tryPublish(String turnId, EventKind kind, String dataJson) {
+        synchronized (lock) {
+            if (closed) {
+                return true;
+            }
+            long seq = lastSeq + 1;
+            long ts = System.currentTimeMillis();
+            String frame = ServerFrames.event(sessionId, seq, turnId, kind, ts, dataJson);
+            if (!store.tryAppend(new StoredEvent(sessionId, seq, turnId, kind, ts, frame))) {
+                return false;
+            }
+            lastSeq = seq;
+            hub.publish(topic, frame, seq);
+            metrics.eventsPublished.increment();
             return true;
         }
-        long seq = lastSeq + 1;
-        long ts = System.currentTimeMillis();
-        String frame = ServerFrames.event(sessionId, seq, turnId, kind, ts, dataJson);
-        if (!store.tryAppend(new StoredEvent(sessionId, seq, turnId, kind, ts, frame))) {
-            return false;
-        }
-        lastSeq = seq;
-        hub.publish(topic, frame, seq);
-        metrics.eventsPublished.increment();
-        return true;
     }
 
     /** Subscribes atomically with respect to publishing and returns the last seq at that instant. */
-    synchronized long attach(Subscription subscription) {
-        hub.subscribe(topic, subscription);
-        return lastSeq;
+    long attach(Subscription subscription) {
+        synchronized (lock) {
+            hub.subscribe(topic, subscription);
+            return lastSeq;
+        }
     }
 
     public void detach(Subscription subscription) {
@@ -69,9 +82,11 @@ public final class SessionStream {
     }
 
     /** Tells every subscriber the stream is gone (session deleted), drops them and ignores later publishes. */
-    public synchronized void closeAll(String frame) {
-        closed = true;
-        hub.publish(topic, frame, 0);
-        hub.closeTopic(topic);
+    public void closeAll(String frame) {
+        synchronized (lock) {
+            closed = true;
+            hub.publish(topic, frame, 0);
+            hub.closeTopic(topic);
+        }
     }
 }

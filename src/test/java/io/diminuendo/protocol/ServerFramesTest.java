@@ -17,11 +17,11 @@ class ServerFramesTest {
 
     @Test
     void buildsTheOneEventShape() {
-        String frame = ServerFrames.event("s1", 42, "t1", "text_delta", TS, "{\"text\":\"hi\"}");
+        String frame = ServerFrames.event("s1", 42, "t1", EventKind.TEXT_DELTA, TS, "{\"text\":\"hi\"}");
         assertThat(frame).isEqualTo("{\"type\":\"event\",\"sessionId\":\"s1\",\"seq\":42,\"turnId\":\"t1\","
                 + "\"kind\":\"text_delta\",\"ts\":1700000000123,\"data\":{\"text\":\"hi\"}}");
         assertValidJson(frame);
-        assertThat(ServerFrames.event("s1", 1, "t1", "turn_started", TS, "{}"))
+        assertThat(ServerFrames.event("s1", 1, "t1", EventKind.TURN_STARTED, TS, "{}"))
                 .isEqualTo("{\"type\":\"event\",\"sessionId\":\"s1\",\"seq\":1,\"turnId\":\"t1\","
                         + "\"kind\":\"turn_started\",\"ts\":1700000000123,\"data\":{}}");
     }
@@ -69,8 +69,8 @@ class ServerFramesTest {
 
     @Test
     void buildsHistoryWithTheStoredEventFramesVerbatim() {
-        String e1 = ServerFrames.event("s1", 1, "t1", "user_message", TS, "{\"text\":\"q\",\"userId\":\"alice\"}");
-        String e2 = ServerFrames.event("s1", 2, "t1", "turn_started", TS, "{}");
+        String e1 = ServerFrames.event("s1", 1, "t1", EventKind.USER_MESSAGE, TS, "{\"text\":\"q\",\"userId\":\"alice\"}");
+        String e2 = ServerFrames.event("s1", 2, "t1", EventKind.TURN_STARTED, TS, "{}");
         String frame = ServerFrames.history("3", "s1", List.of(e1, e2), 2);
         assertThat(frame).isEqualTo("{\"type\":\"history\",\"id\":3,\"sessionId\":\"s1\",\"events\":[" + e1 + "," + e2
                 + "],\"lastSeq\":2}");

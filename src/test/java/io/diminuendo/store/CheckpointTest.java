@@ -1,5 +1,6 @@
 package io.diminuendo.store;
 
+import io.diminuendo.protocol.EventKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -40,7 +41,7 @@ class CheckpointTest {
         String frame = "{\"type\":\"event\",\"data\":\"" + "x".repeat(1000) + "\"}";
         long seq = 0;
         while (seq < EVENTS) {
-            if (store.tryAppend(new StoredEvent(session, seq + 1, "t", "text_delta", 0, frame))) {
+            if (store.tryAppend(new StoredEvent(session, seq + 1, "t", EventKind.TEXT_DELTA, 0, frame))) {
                 seq++;
             } else {
                 Thread.sleep(1);
@@ -52,7 +53,7 @@ class CheckpointTest {
         long[] next = { seq };
         await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
             // a write now and then: the WAL starts over (and is cut back) only when a transaction begins
-            store.tryAppend(new StoredEvent(session, ++next[0], "t", "text_delta", 0, "{}"));
+            store.tryAppend(new StoredEvent(session, ++next[0], "t", EventKind.TEXT_DELTA, 0, "{}"));
             assertThat(Files.size(db) - before).as("bytes copied into the database file").isGreaterThan(written * 3 / 4);
             assertThat(Files.size(wal)).as("WAL size after %d MB written", written >> 20).isLessThanOrEqualTo(WAL_BOUND);
         });

@@ -1,5 +1,6 @@
 package io.diminuendo.stream;
 
+import io.diminuendo.protocol.EventKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -42,7 +43,7 @@ class ReplayCatchUpUnitTest {
     private final ExecutorService workers = Executors.newCachedThreadPool();
     private final MemoryStore store = new MemoryStore();
     private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
-    private final SessionStream stream = new SessionStream(SID, 0, new LocalHub(), store, metrics);
+    private final SessionStream stream = new SessionStream(SID, 0, new LocalHub(), store, metrics, new Object());
     private final AtomicBoolean publishing = new AtomicBoolean(true);
 
     @AfterEach
@@ -194,7 +195,7 @@ class ReplayCatchUpUnitTest {
 
     private void publish(int events) {
         for (int i = 0; i < events; i++) {
-            assertThat(stream.tryPublish("t1", "text_delta", "{\"text\":\"x\"}")).isTrue();
+            assertThat(stream.tryPublish("t1", EventKind.TEXT_DELTA, "{\"text\":\"x\"}")).isTrue();
         }
     }
 

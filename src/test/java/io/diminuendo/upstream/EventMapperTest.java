@@ -1,5 +1,6 @@
 package io.diminuendo.upstream;
 
+import io.diminuendo.protocol.EventKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -25,7 +26,7 @@ class EventMapperTest {
         for (BackendEvent e : events) {
             mapper.map(e, (kind, dataJson) -> {
                 try {
-                    out.add(new Mapped(kind, JSON.readTree(dataJson)));
+                    out.add(new Mapped(kind.wire(), JSON.readTree(dataJson)));
                 } catch (Exception ex) {
                     throw new AssertionError("mapper produced data that is not JSON: " + dataJson, ex);
                 }
@@ -176,7 +177,7 @@ class EventMapperTest {
         assertThat(mapped.get(1).data()).isEqualTo(json("{\"inputTokens\":0,\"outputTokens\":7}"));
         assertThat(mapped.get(2).data()).as("a later delta without stop_reason keeps the last one")
                 .isEqualTo(json("{\"stopReason\":\"max_tokens\"}"));
-        assertThat(EventMapper.isTerminal(mapped.get(2).kind())).isTrue();
+        assertThat(EventKind.fromWire(mapped.get(2).kind()).isTerminal()).isTrue();
     }
 
     @Test
@@ -195,7 +196,7 @@ class EventMapperTest {
         assertThat(mapped.get(0).data()).isEqualTo(json("{\"code\":\"overloaded\",\"message\":\"the model is overloaded\"}"));
         assertThat(mapped.get(1).data().path("code").asText()).isEqualTo("agent_error");
         assertThat(mapped.get(1).data().path("message").asText()).isNotBlank();
-        assertThat(EventMapper.isTerminal("turn_failed")).isTrue();
+        assertThat(EventKind.TURN_FAILED.isTerminal()).isTrue();
     }
 
     @Test
@@ -214,11 +215,11 @@ class EventMapperTest {
 
     @Test
     void onlyTheThreeTerminalKindsAreTerminal() {
-        assertThat(EventMapper.isTerminal("turn_completed")).isTrue();
-        assertThat(EventMapper.isTerminal("turn_failed")).isTrue();
-        assertThat(EventMapper.isTerminal("turn_cancelled")).isTrue();
-        assertThat(EventMapper.isTerminal("turn_started")).isFalse();
-        assertThat(EventMapper.isTerminal("usage")).isFalse();
-        assertThat(EventMapper.isTerminal("text_delta")).isFalse();
+        assertThat(EventKind.TURN_COMPLETED.isTerminal()).isTrue();
+        assertThat(EventKind.TURN_FAILED.isTerminal()).isTrue();
+        assertThat(EventKind.TURN_CANCELLED.isTerminal()).isTrue();
+        assertThat(EventKind.TURN_STARTED.isTerminal()).isFalse();
+        assertThat(EventKind.USAGE.isTerminal()).isFalse();
+        assertThat(EventKind.TEXT_DELTA.isTerminal()).isFalse();
     }
 }

@@ -41,7 +41,7 @@ class SimulatedScriptTest {
         EventMapper mapper = new EventMapper(null);
         List<String> kinds = new ArrayList<>();
         for (BackendEvent e : events) {
-            mapper.map(e, (kind, data) -> kinds.add(kind));
+            mapper.map(e, (kind, data) -> kinds.add(kind.wire()));
         }
         return kinds;
     }

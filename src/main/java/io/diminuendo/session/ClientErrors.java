@@ -1,0 +1,41 @@
+package io.diminuendo.session;
+
+import java.sql.SQLException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.ProtocolException;
+import io.diminuendo.store.EventStore;
+
+/** What a client is told when one of its requests fails, over WebSocket or REST. */
+public final class ClientErrors {
+    private ClientErrors() {
+    }
+
+    /**
+     * Maps any failure of a request to a protocol error: protocol errors keep their code; a store that refused or
+     * failed a write is {@code unavailable}; anything else is {@code internal}.
+     */
+    public static ProtocolException from(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof ProtocolException p) {
+            return p;
+        }
+        if (t instanceof EventStore.Overloaded) {
+            return overloaded();
+        }
+        if (t instanceof SQLException || t instanceof EventStore.StoreFailure) {
+            return ProtocolException.unavailable("the store could not complete the write; retry shortly");
+        }
+        return new ProtocolException(ErrorCode.INTERNAL, "internal error");
+    }
+
+    /** The store's write queue is full: nothing was changed, the client may retry. */
+    static ProtocolException overloaded() {
+        return ProtocolException.unavailable("the store is overloaded (write queue full); retry shortly");
+    }
+}

@@ -1,5 +1,7 @@
 package io.diminuendo.api;
 
+import java.util.concurrent.CompletionException;
+
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -10,6 +12,8 @@ import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.Json;
 import io.diminuendo.protocol.ProtocolException;
+import io.diminuendo.session.ClientErrors;
+import io.diminuendo.store.EventStore;
 
 /** Maps every failure of a REST call to its HTTP status and a {@code {code, message}} body. */
 public class ErrorMapper {
@@ -21,10 +25,10 @@ public class ErrorMapper {
         this.metrics = metrics;
     }
 
-    @ServerExceptionMapper({ ProtocolException.class, java.util.concurrent.CompletionException.class,
-            io.diminuendo.store.EventStore.Overloaded.class, io.diminuendo.store.EventStore.StoreFailure.class })
+    @ServerExceptionMapper({ ProtocolException.class, CompletionException.class, EventStore.Overloaded.class,
+            EventStore.StoreFailure.class })
     public Response map(Exception failure) {
-        ProtocolException p = ProtocolException.from(failure);
+        ProtocolException p = ClientErrors.from(failure);
         if (p.code() == ErrorCode.INTERNAL) {
             LOG.error("request failed", failure);
         }

@@ -15,8 +15,13 @@ import java.util.Map;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.diminuendo.config.GatewayConfig;
+import io.quarkus.runtime.Startup;
 
-/** Turns a bearer token (JWT or static API key) into an {@link Identity}. Thread-safe, no I/O per call. */
+/**
+ * Turns a bearer token (JWT or static API key) into an {@link Identity}. Thread-safe, no I/O per call. Created at
+ * start-up, so key material that cannot be used stops the start, naming the property.
+ */
+@Startup
 @ApplicationScoped
 public class Authenticator {
     private final JwtVerifier jwt;
@@ -36,8 +41,9 @@ public class Authenticator {
     private static PublicKey readKey(String location) {
         try {
             return PublicKeys.fromPem(Files.readString(Path.of(location)));
-        } catch (IOException e) {
-            throw new IllegalStateException("diminuendo.auth.jwt-public-key-location: cannot read " + location, e);
+        } catch (IOException | IllegalArgumentException e) {
+            throw new IllegalStateException("diminuendo.auth.jwt-public-key-location: cannot use " + location + ": "
+                    + e.getMessage(), e);
         }
     }
 

@@ -20,6 +20,7 @@ import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.FrameDecoder;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.protocol.ServerFrames;
+import io.diminuendo.session.ClientErrors;
 import io.diminuendo.session.SessionRegistry;
 import io.diminuendo.session.SessionState;
 import io.diminuendo.session.TurnService;
@@ -425,7 +426,7 @@ public class GatewayEndpoint {
     }
 
     private void fail(ClientConnection c, ClientRequest request, Throwable failure) {
-        ProtocolException p = ProtocolException.from(failure);
+        ProtocolException p = ClientErrors.from(failure);
         if (p.code() == ErrorCode.INTERNAL) {
             // may run on the writer thread when the failure completes a store future: set the ids there too
             putLogIds(c, request);

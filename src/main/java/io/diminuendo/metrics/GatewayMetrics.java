@@ -1,5 +1,7 @@
 package io.diminuendo.metrics;
 
+import java.util.List;
+
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -57,7 +59,7 @@ public class GatewayMetrics {
     }
 
     /** Names of the limits counted by {@link #limitHit}; all are registered at start so they show at 0. */
-    public static final java.util.List<String> LIMITS = java.util.List.of("frame_size", "frame_rate", "frame_rate_close",
+    public static final List<String> LIMITS = List.of("frame_size", "frame_rate", "frame_rate_close",
             "connections_per_user", "connections_per_tenant", "subscriptions_per_connection", "sessions_per_tenant",
             "idle_timeout", "token_expired", "origin", "auth_timeout");
 

@@ -15,8 +15,8 @@ import org.openjdk.jmh.annotations.Warmup;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ClientRequest;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.FrameDecoder;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.upstream.BackendEvent;

@@ -15,11 +15,11 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import io.diminuendo.protocol.EventKind;
 import io.diminuendo.connection.OutboxSink;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.hub.LocalHub;
 import io.diminuendo.hub.Subscriber;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.stream.LiveSubscriptions;
 import io.diminuendo.upstream.EventMapper;

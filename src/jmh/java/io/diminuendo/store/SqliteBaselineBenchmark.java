@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import io.diminuendo.protocol.EventKind;
 import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.upstream.EventMapper;
 

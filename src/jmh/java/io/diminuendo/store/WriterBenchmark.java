@@ -27,9 +27,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
-import io.diminuendo.protocol.EventKind;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.upstream.EventMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

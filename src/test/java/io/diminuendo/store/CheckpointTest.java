@@ -1,6 +1,5 @@
 package io.diminuendo.store;
 
-import io.diminuendo.protocol.EventKind;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -16,6 +15,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import io.quarkus.test.junit.QuarkusTest;
+
+import io.diminuendo.protocol.EventKind;
 
 /**
  * The writer leaves checkpoints to a background thread (SQLite's automatic checkpoint is off on its connection):

@@ -1,13 +1,10 @@
 package io.diminuendo.stream;
 
-import io.diminuendo.protocol.EventKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -24,9 +21,10 @@ import org.junit.jupiter.api.Test;
 
 import io.diminuendo.hub.LocalHub;
 import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ServerFrames;
-import io.diminuendo.store.EventStore;
 import io.diminuendo.store.StoredEvent;
+import io.diminuendo.support.MemoryStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -325,72 +323,4 @@ class ReplayCatchUpUnitTest {
     }
 
     /** Appends synchronously; a barrier completes at once (everything appended is readable). */
-    static final class MemoryStore implements EventStore {
-        private final ConcurrentSkipListMap<Long, StoredEvent> events = new ConcurrentSkipListMap<>();
-
-        @Override
-        public boolean tryAppend(StoredEvent event) {
-            events.put(event.seq(), event);
-            return true;
-        }
-
-        @Override
-        public CompletionStage<Void> barrier() {
-            return CompletableFuture.completedFuture(null);
-        }
-
-        @Override
-        public List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit) {
-            return events.subMap(afterSeq, false, maxSeq, true).values().stream().limit(limit).toList();
-        }
-
-        @Override
-        public void whenWritable(Runnable task) {
-            task.run();
-        }
-
-        @Override
-        public CompletionStage<Void> saveSession(io.diminuendo.store.SessionRecord session) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletionStage<Void> deleteSession(String sessionId) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public List<LoadedSession> loadSessions() {
-            return List.of();
-        }
-
-        @Override
-        public boolean previousRunUnclean() {
-            return false;
-        }
-
-        @Override
-        public boolean writerAlive() {
-            return true;
-        }
-
-        @Override
-        public boolean writerHealthy() {
-            return true;
-        }
-
-        @Override
-        public boolean probeWritable(long timeoutMillis) {
-            return true;
-        }
-
-        @Override
-        public void drainAndStop() {
-        }
-
-        @Override
-        public int queueDepth() {
-            return 0;
-        }
-    }
 }

@@ -1,6 +1,5 @@
 package io.diminuendo.upstream;
 
-import io.diminuendo.protocol.EventKind;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
@@ -10,6 +9,8 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.diminuendo.protocol.EventKind;
 
 /** The backend → client mapping of PROTOCOL.md §3, without Quarkus (no metrics). */
 class EventMapperTest {

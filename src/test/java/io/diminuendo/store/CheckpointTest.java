@@ -14,9 +14,8 @@ import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.test.junit.QuarkusTest;
-
 import io.diminuendo.protocol.EventKind;
+import io.quarkus.test.junit.QuarkusTest;
 
 /**
  * The writer leaves checkpoints to a background thread (SQLite's automatic checkpoint is off on its connection):

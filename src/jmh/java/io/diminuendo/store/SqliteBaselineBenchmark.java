@@ -86,7 +86,7 @@ public class SqliteBaselineBenchmark {
                 }
             }
         }
-        Migrations.apply(connection);
+        Migrations.apply(connection, Migrations.SQLITE);
         connection.setAutoCommit(false);
         insert = connection.prepareStatement(
                 "INSERT INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)");

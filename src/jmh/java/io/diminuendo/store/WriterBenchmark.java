@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -33,7 +34,6 @@ import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.upstream.EventMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.quarkus.runtime.StartupEvent;
 
 /**
  * Rows/s through the real {@link SqliteEventStore}: its bounded queue, its single writer thread and its batches
@@ -97,8 +97,8 @@ public class WriterBenchmark {
         writerPool = pool(url, 2);
         metrics = new GatewayMetrics(new SimpleMeterRegistry());
         store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous, maxBatchRows, checkpointIntervalMs), metrics);
-        store.start(new StartupEvent());
-        java.util.Arrays.fill(seqs, 0);
+        store.start();
+        Arrays.fill(seqs, 0);
     }
 
     @TearDown(Level.Iteration)
@@ -138,91 +138,67 @@ public class WriterBenchmark {
     }
 
     /** The gateway configuration with the store's defaults but {@code batchRows}; only {@link #store()} is read. */
+    /** The store settings the writer reads; the rest of the gateway's configuration is not needed here. */
     private record Config(String path, GatewayConfig.Synchronous synchronous, int batchRows, int checkpointMs)
-            implements GatewayConfig {
+            implements GatewayConfig.Store {
         @Override
-        public Store store() {
-            return new Store() {
+        public GatewayConfig.StoreKind kind() {
+            return GatewayConfig.StoreKind.SQLITE;
+        }
+
+        @Override
+        public Optional<String> jdbcUrl() {
+            return Optional.empty();
+        }
+
+        @Override
+        public Optional<String> username() {
+            return Optional.empty();
+        }
+
+        @Override
+        public Optional<String> password() {
+            return Optional.empty();
+        }
+
+        @Override
+        public int readPoolSize() {
+            return 8;
+        }
+
+        @Override
+        public GatewayConfig.Writer writer() {
+            return new GatewayConfig.Writer() {
                 @Override
-                public String path() {
-                    return path;
+                public int queueCapacity() {
+                    return 65536;
                 }
 
                 @Override
-                public Writer writer() {
-                    return new Writer() {
-                        @Override
-                        public int queueCapacity() {
-                            return 65536;
-                        }
+                public int maxBatchRows() {
+                    return batchRows;
+                }
 
-                        @Override
-                        public int maxBatchRows() {
-                            return batchRows;
-                        }
+                @Override
+                public Duration maxBatchDelay() {
+                    return Duration.ofMillis(5);
+                }
 
-                        @Override
-                        public Duration maxBatchDelay() {
-                            return Duration.ofMillis(5);
-                        }
+                @Override
+                public GatewayConfig.Synchronous synchronous() {
+                    return synchronous;
+                }
 
-                        @Override
-                        public Synchronous synchronous() {
-                            return synchronous;
-                        }
+                @Override
+                public Duration checkpointInterval() {
+                    return Duration.ofMillis(checkpointMs);
+                }
 
-                        @Override
-                        public Duration checkpointInterval() {
-                            return Duration.ofMillis(checkpointMs);
-                        }
-
-                        @Override
-                        public Duration stallThreshold() {
-                            return Duration.ofSeconds(10);
-                        }
-                    };
+                @Override
+                public Duration stallThreshold() {
+                    return Duration.ofSeconds(10);
                 }
             };
-        }
-
-        @Override
-        public Auth auth() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Limits limits() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Turns turns() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Simulator simulator() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Map<String, Backend> backends() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Security security() {
-            throw new UnsupportedOperationException("not used by the writer");
-        }
-
-        @Override
-        public Health health() {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public String defaultBackend() {
-            throw new UnsupportedOperationException();
         }
     }
 }

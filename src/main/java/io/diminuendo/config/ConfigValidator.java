@@ -96,8 +96,29 @@ public class ConfigValidator {
         if (writer.maxBatchDelay().isNegative()) {
             out.add("diminuendo.store.writer.max-batch-delay must not be negative");
         }
-        if (config.store().path().isBlank()) {
+        GatewayConfig.Store store = config.store();
+        if (store.kind() == GatewayConfig.StoreKind.SQLITE && store.path().isBlank()) {
             out.add("diminuendo.store.path must name a file");
+        }
+        if (store.kind() == GatewayConfig.StoreKind.POSTGRESQL) {
+            if (store.jdbcUrl().filter(u -> u.startsWith("jdbc:postgresql:")).isEmpty()) {
+                out.add("diminuendo.store.jdbc-url must be a jdbc:postgresql: URL when diminuendo.store.kind=postgresql"
+                        + store.jdbcUrl().map(u -> " (was " + u + ")").orElse(" (it is not set)"));
+            }
+            positive(out, "diminuendo.store.read-pool-size", store.readPoolSize());
+        }
+        if (config.bus().kind() == GatewayConfig.BusKind.NATS) {
+            if (store.kind() != GatewayConfig.StoreKind.POSTGRESQL) {
+                out.add("diminuendo.bus.kind=nats needs diminuendo.store.kind=postgresql: pods that share events must"
+                        + " share the store (an SQLite file belongs to one process)");
+            }
+            if (config.bus().url().filter(u -> !u.isBlank()).isEmpty()) {
+                out.add("diminuendo.bus.url must name the NATS server(s) when diminuendo.bus.kind=nats");
+            }
+        }
+        if (config.bus().subjectPrefix().isBlank() || !config.bus().subjectPrefix().matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*")) {
+            out.add("diminuendo.bus.subject-prefix must be NATS subject tokens separated by dots (was '"
+                    + config.bus().subjectPrefix() + "')");
         }
         positive(out, "diminuendo.turns.timeout", config.turns().timeout().toMillis());
         return out;

@@ -15,8 +15,14 @@ public interface GatewayConfig {
     /** Who may connect and how tokens are checked. */
     Auth auth();
 
-    /** The embedded SQLite store and its single writer. */
+    /** Where sessions and events are kept: the embedded SQLite file or a shared PostgreSQL database. */
     Store store();
+
+    /** How pods share events: in-process only, or through NATS. */
+    Bus bus();
+
+    /** This pod's place in a cluster. */
+    Cluster cluster();
 
     /** Per-frame and per-connection bounds. */
     Limits limits();
@@ -126,9 +132,26 @@ public interface GatewayConfig {
     }
 
     interface Store {
-        /** The SQLite database file; its directory is created at start-up. */
+        /** {@code sqlite} (one process, embedded file) or {@code postgresql} (a database shared by every pod). */
+        @WithDefault("sqlite")
+        StoreKind kind();
+
+        /** The SQLite database file; its directory is created at start-up. Only for {@code kind=sqlite}. */
         @WithDefault("data/diminuendo.db")
         String path();
+
+        /** JDBC URL of the PostgreSQL database ({@code jdbc:postgresql://host:5432/db}); required for {@code kind=postgresql}. */
+        Optional<String> jdbcUrl();
+
+        /** PostgreSQL user. */
+        Optional<String> username();
+
+        /** PostgreSQL password. */
+        Optional<String> password();
+
+        /** Connections of the PostgreSQL read pool (history, replay, session lookups); the writer has one of its own. */
+        @WithDefault("8")
+        int readPoolSize();
 
         /** The single writer that owns the only write connection. */
         Writer writer();
@@ -250,5 +273,31 @@ public interface GatewayConfig {
         /** Serve the simulator as a §3 backend at {@code /agent} (the {@code simulator} profile turns it on). */
         @WithDefault("false")
         boolean serveAgentEndpoint();
+    }
+
+    enum StoreKind {
+        SQLITE, POSTGRESQL
+    }
+
+    enum BusKind {
+        LOCAL, NATS
+    }
+
+    interface Bus {
+        /** {@code local} (in-process fan-out: one pod) or {@code nats} (fan-out and command routing between pods). */
+        @WithDefault("local")
+        BusKind kind();
+
+        /** NATS server URL(s), comma-separated ({@code nats://host:4222}); required for {@code kind=nats}. */
+        Optional<String> url();
+
+        /** Prefix of every NATS subject the gateway uses, so several clusters (or test runs) can share a server. */
+        @WithDefault("diminuendo")
+        String subjectPrefix();
+    }
+
+    interface Cluster {
+        /** This pod's name, unique in the cluster (leases and routed commands name it); default: the host name. */
+        Optional<String> podName();
     }
 }

@@ -6,7 +6,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import io.diminuendo.session.TurnService;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.StoreHealth;
 import io.diminuendo.upstream.Backends;
 import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
 import io.quarkus.runtime.ShutdownEvent;
@@ -24,11 +24,11 @@ public class GracefulShutdown {
 
     private final TurnService turns;
     private final ConnectionRegistry connections;
-    private final EventStore store;
+    private final StoreHealth store;
     private final Backends backends;
     private boolean done;
 
-    public GracefulShutdown(TurnService turns, ConnectionRegistry connections, EventStore store, Backends backends) {
+    public GracefulShutdown(TurnService turns, ConnectionRegistry connections, StoreHealth store, Backends backends) {
         this.turns = turns;
         this.connections = connections;
         this.store = store;

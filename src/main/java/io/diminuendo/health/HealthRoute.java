@@ -6,7 +6,7 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.diminuendo.protocol.Json;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.StoreHealth;
 import io.diminuendo.upstream.AgentBackend;
 import io.diminuendo.upstream.Backends;
 import io.vertx.ext.web.Router;
@@ -18,10 +18,10 @@ import io.vertx.ext.web.Router;
 @ApplicationScoped
 public class HealthRoute {
     private final Backends backends;
-    private final EventStore store;
+    private final StoreHealth store;
     private final String version;
 
-    public HealthRoute(Backends backends, EventStore store,
+    public HealthRoute(Backends backends, StoreHealth store,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.backends = backends;
         this.store = store;

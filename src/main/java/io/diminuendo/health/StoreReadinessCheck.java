@@ -7,7 +7,7 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
 import io.diminuendo.connection.ConnectionRegistry;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.StoreHealth;
 
 /** Ready when the database takes a real write through the writer and the writer is not stalled. */
 @Readiness
@@ -15,10 +15,10 @@ import io.diminuendo.store.EventStore;
 public class StoreReadinessCheck implements HealthCheck {
     private static final long PROBE_TIMEOUT_MS = 2000;
 
-    private final EventStore store;
+    private final StoreHealth store;
     private final ConnectionRegistry connections;
 
-    public StoreReadinessCheck(EventStore store, ConnectionRegistry connections) {
+    public StoreReadinessCheck(StoreHealth store, ConnectionRegistry connections) {
         this.store = store;
         this.connections = connections;
     }

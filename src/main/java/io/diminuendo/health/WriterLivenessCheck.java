@@ -6,15 +6,15 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
 
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.StoreHealth;
 
 /** Live while the process can still persist: the writer thread runs and no batch is stuck. */
 @Liveness
 @ApplicationScoped
 public class WriterLivenessCheck implements HealthCheck {
-    private final EventStore store;
+    private final StoreHealth store;
 
-    public WriterLivenessCheck(EventStore store) {
+    public WriterLivenessCheck(StoreHealth store) {
         this.store = store;
     }
 

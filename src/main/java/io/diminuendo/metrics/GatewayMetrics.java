@@ -27,6 +27,7 @@ public class GatewayMetrics {
     public final Counter slowConsumerCloses;
     public final Counter writerRejections;
     public final Counter writerFailures;
+    public final Counter storeSeqConflicts;
     public final Counter streamPauses;
     public final Counter replayCatchUpRounds;
     public final DistributionSummary batchSize;
@@ -43,6 +44,8 @@ public class GatewayMetrics {
         slowConsumerCloses = Counter.builder("diminuendo.connections.slow.consumer.closes").description("Connections closed with 4009").register(registry);
         writerRejections = Counter.builder("diminuendo.writer.rejections").description("Writes refused because the writer queue was full").register(registry);
         writerFailures = Counter.builder("diminuendo.writer.failures").description("Batches whose commit failed").register(registry);
+        storeSeqConflicts = Counter.builder("diminuendo.store.seq.conflicts")
+                .description("Events the shared store refused because their (session, seq) was taken").register(registry);
         streamPauses = Counter.builder("diminuendo.stream.pauses").description("Times a turn paused its backend because the writer queue was full").register(registry);
         replayCatchUpRounds = Counter.builder("diminuendo.replay.catch.up.rounds")
                 .description("Replay rounds that caught up from the store with live events dropped during the previous round")

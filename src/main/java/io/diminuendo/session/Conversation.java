@@ -11,7 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.diminuendo.protocol.EventKind;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.EventLog;
 import io.diminuendo.store.StoredEvent;
 import io.diminuendo.upstream.TurnRequest.HistoryMessage;
 
@@ -28,7 +28,7 @@ final class Conversation {
     private Conversation() {
     }
 
-    static CompletionStage<List<HistoryMessage>> load(EventStore store, Executor executor, String sessionId,
+    static CompletionStage<List<HistoryMessage>> load(EventLog store, Executor executor, String sessionId,
             long beforeSeq, int maxMessages) {
         CompletableFuture<List<HistoryMessage>> result = new CompletableFuture<>();
         store.barrier().whenCompleteAsync((ignored, failure) -> {
@@ -41,7 +41,7 @@ final class Conversation {
         return result;
     }
 
-    static List<HistoryMessage> build(EventStore store, String sessionId, long beforeSeq, int maxMessages) {
+    static List<HistoryMessage> build(EventLog store, String sessionId, long beforeSeq, int maxMessages) {
         ArrayDeque<HistoryMessage> messages = new ArrayDeque<>();
         StringBuilder assistant = new StringBuilder();
         long after = Math.max(0, beforeSeq - 1 - MAX_EVENTS);

@@ -30,8 +30,10 @@ import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.protocol.ServerFrames;
+import io.diminuendo.store.EventLog;
 import io.diminuendo.store.EventStore;
 import io.diminuendo.store.SessionRecord;
+import io.diminuendo.store.SessionStore;
 import io.diminuendo.upstream.Backends;
 import io.diminuendo.upstream.EventMapper;
 import io.quarkus.runtime.StartupEvent;
@@ -46,7 +48,8 @@ import io.quarkus.runtime.StartupEvent;
 public class SessionRegistry {
     private static final Logger LOG = Logger.getLogger(SessionRegistry.class);
 
-    private final EventStore store;
+    private final SessionStore store;
+    private final EventLog log;
     private final Hub hub;
     private final GatewayMetrics metrics;
     private final Backends backends;
@@ -64,10 +67,11 @@ public class SessionRegistry {
         }
     }
 
-    public SessionRegistry(EventStore store, Hub hub, GatewayMetrics metrics, Backends backends,
+    public SessionRegistry(SessionStore store, EventLog log, Hub hub, GatewayMetrics metrics, Backends backends,
             GatewayConfig config) {
         this.maxPerTenant = config.limits().maxSessionsPerTenant();
         this.store = store;
+        this.log = log;
         this.hub = hub;
         this.metrics = metrics;
         this.backends = backends;
@@ -77,7 +81,7 @@ public class SessionRegistry {
     void load(@Observes @Priority(20) StartupEvent event) {
         boolean unclean = store.previousRunUnclean();
         int recovered = 0;
-        for (EventStore.LoadedSession loaded : store.loadSessions()) {
+        for (SessionStore.LoadedSession loaded : store.loadSessions()) {
             SessionRecord record = loaded.session();
             if (unclean) {
                 SessionRecord renewed = record.withEpoch(newEpoch());
@@ -109,12 +113,12 @@ public class SessionRegistry {
             } catch (EventStore.Overloaded e) {
                 // fall through and wait for the writer
             }
-            store.barrier().toCompletableFuture().join();
+            log.barrier().toCompletableFuture().join();
         }
     }
 
     private SessionState index(SessionRecord record, long lastSeq) {
-        SessionState state = new SessionState(record, lastSeq, hub, store, metrics);
+        SessionState state = new SessionState(record, lastSeq, hub, log, metrics);
         byId.put(record.id(), state);
         byTenant.computeIfAbsent(record.tenantId(), t -> new ConcurrentSkipListMap<>())
                 .put(new Key(record.createdAt(), record.id()), state);

@@ -6,7 +6,7 @@ import java.util.Map;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.Json;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.EventLog;
 import io.diminuendo.store.SessionRecord;
 import io.diminuendo.stream.SessionStream;
 
@@ -26,7 +26,7 @@ public final class SessionState {
     private volatile boolean deleted;
     private Map<String, Boolean> resolvedPermissions;
 
-    SessionState(SessionRecord record, long lastSeq, Hub hub, EventStore store, GatewayMetrics metrics) {
+    SessionState(SessionRecord record, long lastSeq, Hub hub, EventLog store, GatewayMetrics metrics) {
         this.record = record;
         this.stream = new SessionStream(record.id(), lastSeq, hub, store, metrics, lock);
     }

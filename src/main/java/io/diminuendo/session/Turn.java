@@ -8,7 +8,7 @@ import java.util.concurrent.Executor;
 import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.Json;
 import io.diminuendo.protocol.ProtocolException;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.EventLog;
 import io.diminuendo.stream.SessionStream;
 import io.diminuendo.upstream.BackendEvent;
 import io.diminuendo.upstream.EventMapper;
@@ -26,7 +26,7 @@ final class Turn implements TurnSink, EventMapper.Output {
     private final SessionState session;
     private final SessionStream stream;
     private final Object lock;
-    private final EventStore store;
+    private final EventLog store;
     private final EventMapper mapper;
     private final Executor executor;
     private final Runnable onEnd;
@@ -38,7 +38,7 @@ final class Turn implements TurnSink, EventMapper.Output {
     private volatile boolean ended;
 
     /** {@code paused} runs each time the turn starts holding events back because the store is full. */
-    Turn(String id, SessionState session, EventStore store, EventMapper mapper, Executor executor, Runnable onEnd,
+    Turn(String id, SessionState session, EventLog store, EventMapper mapper, Executor executor, Runnable onEnd,
             Runnable paused) {
         this.id = id;
         this.session = session;

@@ -17,7 +17,7 @@ import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.Json;
 import io.diminuendo.protocol.ProtocolException;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.EventLog;
 import io.diminuendo.upstream.AgentBackend;
 import io.diminuendo.upstream.Backends;
 import io.diminuendo.upstream.EventMapper;
@@ -30,7 +30,7 @@ import io.vertx.core.Vertx;
 public class TurnService {
     private static final Logger LOG = Logger.getLogger(TurnService.class);
     private final SessionRegistry registry;
-    private final EventStore store;
+    private final EventLog store;
     private final Backends backends;
     private final GatewayMetrics metrics;
     private final Vertx vertx;
@@ -39,7 +39,7 @@ public class TurnService {
     private final Executor executor = Infrastructure.getDefaultWorkerPool();
     private final AtomicInteger running = new AtomicInteger();
 
-    public TurnService(SessionRegistry registry, EventStore store, Backends backends, GatewayMetrics metrics,
+    public TurnService(SessionRegistry registry, EventLog store, Backends backends, GatewayMetrics metrics,
             Vertx vertx, GatewayConfig config) {
         this.registry = registry;
         this.store = store;

@@ -13,7 +13,7 @@ import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import io.diminuendo.metrics.GatewayMetrics;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.EventLog;
 import io.diminuendo.store.StoredEvent;
 import io.micrometer.core.instrument.Counter;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -41,18 +41,18 @@ public class ReplayService {
     static final long ROOM_TIMEOUT_MS = 30_000;
     static final int MAX_CATCH_UP_ROUNDS = 64;
 
-    private final EventStore store;
+    private final EventLog store;
     private final Executor blocking;
     private final Counter catchUpRounds;
     private final long roomTimeoutMillis;
     private final int maxCatchUpRounds;
 
     @Inject
-    public ReplayService(EventStore store, GatewayMetrics metrics) {
+    public ReplayService(EventLog store, GatewayMetrics metrics) {
         this(store, metrics, Infrastructure.getDefaultWorkerPool(), ROOM_TIMEOUT_MS, MAX_CATCH_UP_ROUNDS);
     }
 
-    ReplayService(EventStore store, GatewayMetrics metrics, Executor blocking, long roomTimeoutMillis,
+    ReplayService(EventLog store, GatewayMetrics metrics, Executor blocking, long roomTimeoutMillis,
             int maxCatchUpRounds) {
         this.store = store;
         this.blocking = blocking;

@@ -4,7 +4,7 @@ import io.diminuendo.hub.Hub;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ServerFrames;
-import io.diminuendo.store.EventStore;
+import io.diminuendo.store.EventLog;
 import io.diminuendo.store.StoredEvent;
 
 /**
@@ -18,14 +18,14 @@ public final class SessionStream {
     private final String sessionId;
     private final String topic;
     private final Hub hub;
-    private final EventStore store;
+    private final EventLog store;
     private final GatewayMetrics metrics;
     private final Object lock;
     private long lastSeq;
     private boolean closed;
 
     /** {@code lock} is the session lock; the stream's state is only read or changed while holding it. */
-    public SessionStream(String sessionId, long lastSeq, Hub hub, EventStore store, GatewayMetrics metrics,
+    public SessionStream(String sessionId, long lastSeq, Hub hub, EventLog store, GatewayMetrics metrics,
             Object lock) {
         this.sessionId = sessionId;
         this.topic = Hub.sessionTopic(sessionId);
@@ -48,7 +48,7 @@ public final class SessionStream {
 
     /**
      * Sequences, stores and fans out one event. Returns false, changing nothing, when the store's write queue is
-     * full; the caller keeps the event and retries after {@link EventStore#whenWritable}.
+     * full; the caller keeps the event and retries after {@link EventLog#whenWritable}.
      */
     public boolean tryPublish(String turnId, EventKind kind, String dataJson) {
         synchronized (lock) {

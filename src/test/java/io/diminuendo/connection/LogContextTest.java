@@ -60,7 +60,7 @@ class LogContextTest {
     @BeforeEach
     void captureEndpointLogs() {
         Logger.getLogger(GatewayEndpoint.class.getName()).addHandler(capture);
-        QuarkusMock.installMockForType(new SessionRegistry(null, null, null, null, config) {
+        QuarkusMock.installMockForType(new SessionRegistry(null, null, null, null, null, config) {
             @Override
             public SessionState get(Identity who, String sessionId) {
                 throw new IllegalStateException("boom while reading " + sessionId);

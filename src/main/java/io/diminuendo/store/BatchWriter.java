@@ -1,0 +1,431 @@
+package io.diminuendo.store;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.jboss.logging.Logger;
+
+import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.metrics.GatewayMetrics;
+
+/**
+ * The single writer of a store, whatever its engine: one thread that owns the only write connection and commits in
+ * batches. A batch ends when the queue is drained, when it holds {@code max-batch-rows} writes, or
+ * {@code max-batch-delay} after it began. The queue is bounded by a reservation counter ({@code queue-capacity}):
+ * a full queue refuses new writes instead of growing. The engine's SQL comes from a {@link WriterDialect}.
+ */
+final class BatchWriter {
+    private static final Logger LOG = Logger.getLogger(BatchWriter.class);
+
+    private final WriterDialect dialect;
+    private final GatewayConfig.Writer config;
+    private final GatewayMetrics metrics;
+    private final String runningKey;
+    private final LinkedBlockingQueue<WriteOp> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger reserved = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Runnable> waitingForRoom = new ConcurrentLinkedQueue<>();
+    private final int capacity;
+    /** Writes of a failed batch that must be written again (only the writer thread touches it). */
+    private final ArrayDeque<WriteOp> retry = new ArrayDeque<>();
+    private volatile boolean previousRunUnclean;
+    private volatile boolean lastCommitFailed;
+    private int consecutiveFailures;
+    private volatile long batchStartedNanos;
+    private volatile boolean stopped;
+    private Thread writerThread;
+    private Connection writeConnection;
+    private WriteStatements statements;
+
+    /**
+     * {@code runningKey} names the meta row that records whether this writer's run is still going, which tells the
+     * next start whether the previous run stopped cleanly.
+     */
+    BatchWriter(WriterDialect dialect, GatewayConfig.Writer config, GatewayMetrics metrics, String runningKey) {
+        this.dialect = dialect;
+        this.config = config;
+        this.metrics = metrics;
+        this.runningKey = runningKey;
+        this.capacity = config.queueCapacity();
+    }
+
+    /** Opens the write connection, migrates the schema, records this run as running and starts the thread. */
+    void start() throws SQLException {
+        writeConnection = dialect.open();
+        dialect.migrate(writeConnection);
+        statements = dialect.prepare(writeConnection);
+        previousRunUnclean = "1".equals(statements.readMeta(runningKey));
+        statements.writeMeta(runningKey, "1");
+        writeConnection.setAutoCommit(false);
+        metrics.gauge("diminuendo.writer.queue.depth", "Writes waiting for the writer", this::queueDepth);
+        metrics.gauge("diminuendo.writer.queue.capacity", "Bound of the writer queue", () -> capacity);
+        writerThread = new Thread(this::run, "diminuendo-writer");
+        writerThread.setDaemon(false);
+        writerThread.start();
+    }
+
+    boolean previousRunUnclean() {
+        return previousRunUnclean;
+    }
+
+    synchronized void drainAndStop() {
+        if (stopped || writerThread == null) {
+            return;
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        queue.add(new Stop(done));
+        try {
+            done.get(30, TimeUnit.SECONDS);
+            writerThread.join(5000);
+        } catch (Exception e) {
+            LOG.error("writer did not drain within 30s", e);
+        }
+        stopped = true;
+    }
+
+    boolean tryAppend(StoredEvent event) {
+        if (!reserve()) {
+            return false;
+        }
+        queue.add(new Append(event));
+        return true;
+    }
+
+    void whenWritable(Runnable task) {
+        waitingForRoom.add(task);
+        if (reserved.get() < capacity) {
+            wakeWaiters();
+        }
+    }
+
+    CompletionStage<Void> saveSession(SessionRecord session) {
+        return submit(new SaveSession(session, new CompletableFuture<>()));
+    }
+
+    CompletionStage<Void> deleteSession(String sessionId) {
+        return submit(new DeleteSession(sessionId, new CompletableFuture<>()));
+    }
+
+    CompletionStage<Void> barrier() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        reserved.incrementAndGet();
+        queue.add(new Barrier(f));
+        return f;
+    }
+
+    private CompletionStage<Void> submit(Completing op) {
+        if (stopped) {
+            throw new EventStore.Overloaded();
+        }
+        if (!reserve()) {
+            metrics.writerRejections.increment();
+            throw new EventStore.Overloaded();
+        }
+        queue.add(op);
+        return op.done;
+    }
+
+    private boolean reserve() {
+        int n;
+        do {
+            n = reserved.get();
+            if (n >= capacity) {
+                return false;
+            }
+        } while (!reserved.compareAndSet(n, n + 1));
+        return true;
+    }
+
+    int queueDepth() {
+        return reserved.get();
+    }
+
+    boolean writerAlive() {
+        long started = batchStartedNanos;
+        boolean stalled = started != 0 && System.nanoTime() - started > config.stallThreshold().toNanos();
+        return !stopped && !stalled && writerThread != null && writerThread.isAlive();
+    }
+
+    boolean writerHealthy() {
+        return !lastCommitFailed && writerAlive();
+    }
+
+    boolean probeWritable(long timeoutMillis) {
+        try {
+            submit(new Probe(new CompletableFuture<>())).toCompletableFuture().get(timeoutMillis, TimeUnit.MILLISECONDS);
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private void run() {
+        int maxRows = config.maxBatchRows();
+        long maxDelay = config.maxBatchDelay().toNanos();
+        List<WriteOp> batch = new ArrayList<>(maxRows);
+        boolean running = true;
+        while (running) {
+            try {
+                if (retry.isEmpty()) {
+                    batch.add(queue.take());
+                } else {
+                    batch.addAll(retry);
+                    retry.clear();
+                }
+                long start = System.nanoTime();
+                batchStartedNanos = start;
+                while (batch.size() < maxRows && System.nanoTime() - start < maxDelay) {
+                    WriteOp next = queue.poll();
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+                running = commit(batch, start);
+                if (!retry.isEmpty()) {
+                    batchStartedNanos = 0;
+                    Thread.sleep(Math.min(2000, 50L << Math.min(consecutiveFailures, 6)));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                running = false;
+            } finally {
+                batch.clear();
+                batchStartedNanos = 0;
+            }
+        }
+    }
+
+    /**
+     * Applies and commits one batch; returns false once a {@link Stop} was processed. When the commit fails
+     * (disk full, I/O error) the batch is rolled back: streamed events (already delivered to subscribers) stay
+     * queued in {@link #retry} and are written again until they commit, so the stored stream never gets a gap;
+     * every other write is answered with the failure and changes nothing.
+     */
+    private boolean commit(List<WriteOp> batch, long start) {
+        Stop stop = null;
+        int rows = 0;
+        Throwable failure = null;
+        try {
+            for (WriteOp op : batch) {
+                if (op instanceof Stop s) {
+                    stop = s;
+                } else {
+                    rows += op.apply(statements);
+                }
+            }
+            statements.flush();
+            writeConnection.commit();
+            if (lastCommitFailed) {
+                LOG.infof("writer recovered after %d failed attempts", consecutiveFailures);
+            }
+            lastCommitFailed = false;
+            consecutiveFailures = 0;
+        } catch (SQLException | RuntimeException e) {
+            failure = e;
+            lastCommitFailed = true;
+            consecutiveFailures++;
+            metrics.writerFailures.increment();
+            if (consecutiveFailures == 1 || consecutiveFailures % 100 == 0) {
+                LOG.errorf("writer batch of %d writes failed (%s); requests get unavailable, streamed events are kept"
+                        + " and retried (attempt %d)", batch.size(), e.getMessage(), consecutiveFailures);
+            }
+            reopenWriteConnection();
+        }
+        int events = 0;
+        int released = 0;
+        for (WriteOp op : batch) {
+            if (failure != null && (op instanceof Append || op instanceof Stop)) {
+                retry.add(op);
+                continue;
+            }
+            if (op instanceof Append) {
+                events++;
+            }
+            if (!(op instanceof Stop)) {
+                op.complete(failure);
+                released++;
+            }
+        }
+        if (failure != null) {
+            stop = null;
+        }
+        reserved.addAndGet(-released);
+        if (failure == null) {
+            metrics.eventsPersisted.increment(events);
+            metrics.recordCommit(rows, System.nanoTime() - start);
+        }
+        wakeWaiters();
+        if (stop != null) {
+            finish(stop);
+            return false;
+        }
+        if (failure == null) {
+            dialect.committed(writeConnection);
+        }
+        return true;
+    }
+
+    /**
+     * After a failed commit the engine may already have rolled the transaction back on its own (SQLITE_FULL does),
+     * which leaves the driver's transaction state out of step; a fresh connection is the reliable reset.
+     */
+    private void reopenWriteConnection() {
+        try {
+            writeConnection.rollback();
+        } catch (SQLException alreadyRolledBack) {
+            LOG.debugf("rollback after a failed commit: %s", alreadyRolledBack.getMessage());
+        }
+        try {
+            statements.close();
+            writeConnection.close();
+        } catch (SQLException e) {
+            LOG.debugf("closing the failed write connection: %s", e.getMessage());
+        }
+        try {
+            writeConnection = dialect.open();
+            writeConnection.setAutoCommit(false);
+            statements = dialect.prepare(writeConnection);
+        } catch (SQLException e) {
+            LOG.debugf("reopening the write connection failed (will retry): %s", e.getMessage());
+        }
+    }
+
+    private void finish(Stop stop) {
+        dialect.stopped();
+        try {
+            writeConnection.setAutoCommit(true);
+            statements.writeMeta(runningKey, "0");
+            statements.close();
+            writeConnection.close();
+            stop.done.complete(null);
+        } catch (SQLException e) {
+            stop.done.completeExceptionally(e);
+        }
+    }
+
+    private void wakeWaiters() {
+        Runnable r;
+        while (reserved.get() < capacity && (r = waitingForRoom.poll()) != null) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.error("writable callback failed", e);
+            }
+        }
+    }
+
+    private abstract static class WriteOp {
+        /** Applies this write; returns the rows it wrote. */
+        abstract int apply(WriteStatements s) throws SQLException;
+
+        void complete(Throwable failure) {
+        }
+    }
+
+    private static final class Append extends WriteOp {
+        private final StoredEvent event;
+
+        Append(StoredEvent event) {
+            this.event = event;
+        }
+
+        @Override
+        int apply(WriteStatements s) throws SQLException {
+            s.append(event);
+            return 1;
+        }
+    }
+
+    private abstract static class Completing extends WriteOp {
+        final CompletableFuture<Void> done;
+
+        Completing(CompletableFuture<Void> done) {
+            this.done = done;
+        }
+
+        @Override
+        void complete(Throwable failure) {
+            if (failure == null) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(new EventStore.StoreFailure(failure));
+            }
+        }
+    }
+
+    private static final class SaveSession extends Completing {
+        private final SessionRecord session;
+
+        SaveSession(SessionRecord session, CompletableFuture<Void> done) {
+            super(done);
+            this.session = session;
+        }
+
+        @Override
+        int apply(WriteStatements s) throws SQLException {
+            s.save(session);
+            return 1;
+        }
+    }
+
+    private static final class DeleteSession extends Completing {
+        private final String sessionId;
+
+        DeleteSession(String sessionId, CompletableFuture<Void> done) {
+            super(done);
+            this.sessionId = sessionId;
+        }
+
+        @Override
+        int apply(WriteStatements s) throws SQLException {
+            s.delete(sessionId);
+            return 1;
+        }
+    }
+
+    private static final class Probe extends Completing {
+        Probe(CompletableFuture<Void> done) {
+            super(done);
+        }
+
+        @Override
+        int apply(WriteStatements s) throws SQLException {
+            s.flush();
+            s.writeMeta("last_probe", Long.toString(System.currentTimeMillis()));
+            return 1;
+        }
+    }
+
+    private static final class Barrier extends Completing {
+        Barrier(CompletableFuture<Void> done) {
+            super(done);
+        }
+
+        @Override
+        int apply(WriteStatements s) {
+            return 0;
+        }
+    }
+
+    private static final class Stop extends WriteOp {
+        final CompletableFuture<Void> done;
+
+        Stop(CompletableFuture<Void> done) {
+            this.done = done;
+        }
+
+        @Override
+        int apply(WriteStatements s) {
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,25 @@
+package io.diminuendo.store;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * What a session's stream needs of the store: bounded asynchronous appends in seq order, a barrier, and reads of
+ * what was committed. Reads block and must run off the event loop.
+ */
+public interface EventLog {
+    /**
+     * Queues a streamed event. Returns false, queuing nothing, when the write queue is full: the producer must
+     * hold the event and wait for {@link #whenWritable}.
+     */
+    boolean tryAppend(StoredEvent event);
+
+    /** Runs {@code task} once the write queue has room again (possibly at once, on the calling thread). */
+    void whenWritable(Runnable task);
+
+    /** Completes once every write queued before this call is committed. */
+    CompletionStage<Void> barrier();
+
+    /** Events of a session with {@code afterSeq < seq <= maxSeq}, ascending, at most {@code limit}. Blocking. */
+    List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit);
+}

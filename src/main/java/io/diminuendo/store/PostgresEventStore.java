@@ -1,0 +1,326 @@
+package io.diminuendo.store;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+import org.jboss.logging.Logger;
+import org.postgresql.Driver;
+
+import io.agroal.api.AgroalDataSource;
+import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
+import io.agroal.api.security.NamePrincipal;
+import io.agroal.api.security.SimplePassword;
+import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.EventKind;
+
+/**
+ * PostgreSQL, shared by every pod of a cluster. Reads use an Agroal pool; writes go through this pod's
+ * {@link BatchWriter} on a connection of its own, one transaction per batch, the batch's events in one
+ * {@code INSERT … SELECT FROM unnest(…)} statement. The primary key (session_id, seq) makes the database refuse a
+ * second event with a seq that is taken; such an event fails alone (logged, counted in
+ * {@code diminuendo_store_seq_conflicts_total}) and the rest of the batch commits, so the writer never wedges on it.
+ */
+public final class PostgresEventStore implements EventStore {
+    private static final Logger LOG = Logger.getLogger(PostgresEventStore.class);
+    /** Serialises schema migrations of pods that start at the same time. */
+    private static final long MIGRATION_LOCK = 0x6469_6d69_6e75L;
+
+    private final GatewayConfig.Store config;
+    private final GatewayMetrics metrics;
+    private final String podName;
+    private final BatchWriter writer;
+    private AgroalDataSource readPool;
+    private AgroalDataSource writerPool;
+
+    PostgresEventStore(GatewayConfig.Store config, GatewayMetrics metrics, String podName) {
+        this.config = config;
+        this.metrics = metrics;
+        this.podName = podName;
+        this.writer = new BatchWriter(new Dialect(), config.writer(), metrics, "running:" + podName);
+    }
+
+    void start() throws SQLException {
+        readPool = pool(config.readPoolSize());
+        writerPool = pool(1);
+        writer.start();
+        LOG.infof("store ready on PostgreSQL %s as pod %s (schema v%d, this pod's previous run %s)",
+                config.jdbcUrl().orElseThrow(), podName, Migrations.POSTGRESQL.size(),
+                writer.previousRunUnclean() ? "did NOT stop cleanly" : "stopped cleanly");
+    }
+
+    private AgroalDataSource pool(int size) throws SQLException {
+        AgroalDataSourceConfigurationSupplier supplier = new AgroalDataSourceConfigurationSupplier()
+                .connectionPoolConfiguration(pool -> pool.minSize(0).maxSize(size)
+                        .acquisitionTimeout(Duration.ofSeconds(5))
+                        .connectionFactoryConfiguration(factory -> {
+                            factory.jdbcUrl(config.jdbcUrl().orElseThrow()).connectionProviderClass(Driver.class);
+                            config.username().ifPresent(u -> factory.principal(new NamePrincipal(u)));
+                            config.password().ifPresent(p -> factory.credential(new SimplePassword(p)));
+                            return factory;
+                        }));
+        return AgroalDataSource.from(supplier);
+    }
+
+    private final class Dialect implements WriterDialect {
+        @Override
+        public Connection open() throws SQLException {
+            return writerPool.getConnection();
+        }
+
+        @Override
+        public void migrate(Connection c) throws SQLException {
+            try (Statement s = c.createStatement()) {
+                s.execute("SELECT pg_advisory_lock(" + MIGRATION_LOCK + ")");
+                try {
+                    Migrations.apply(c, Migrations.POSTGRESQL);
+                } finally {
+                    s.execute("SELECT pg_advisory_unlock(" + MIGRATION_LOCK + ")");
+                }
+            }
+        }
+
+        @Override
+        public WriteStatements prepare(Connection c) throws SQLException {
+            return new PostgresStatements(c, metrics);
+        }
+    }
+
+    @Override
+    public boolean tryAppend(StoredEvent event) {
+        return writer.tryAppend(event);
+    }
+
+    @Override
+    public void whenWritable(Runnable task) {
+        writer.whenWritable(task);
+    }
+
+    @Override
+    public CompletionStage<Void> barrier() {
+        return writer.barrier();
+    }
+
+    @Override
+    public CompletionStage<Void> saveSession(SessionRecord session) {
+        return writer.saveSession(session);
+    }
+
+    @Override
+    public CompletionStage<Void> deleteSession(String sessionId) {
+        return writer.deleteSession(sessionId);
+    }
+
+    @Override
+    public boolean previousRunUnclean() {
+        return writer.previousRunUnclean();
+    }
+
+    @Override
+    public boolean writerAlive() {
+        return writer.writerAlive();
+    }
+
+    @Override
+    public boolean writerHealthy() {
+        return writer.writerHealthy();
+    }
+
+    @Override
+    public boolean probeWritable(long timeoutMillis) {
+        return writer.probeWritable(timeoutMillis);
+    }
+
+    @Override
+    public int queueDepth() {
+        return writer.queueDepth();
+    }
+
+    @Override
+    public void drainAndStop() {
+        writer.drainAndStop();
+        if (readPool != null) {
+            readPool.close();
+        }
+        if (writerPool != null) {
+            writerPool.close();
+        }
+    }
+
+    @Override
+    public List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit) {
+        String sql = "SELECT seq, turn_id, kind, ts, frame FROM events WHERE session_id = ? AND seq > ? AND seq <= ?"
+                + " ORDER BY seq LIMIT ?";
+        try (Connection c = readPool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, sessionId);
+            ps.setLong(2, afterSeq);
+            ps.setLong(3, maxSeq);
+            ps.setInt(4, limit);
+            List<StoredEvent> out = new ArrayList<>(Math.min(limit, 256));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new StoredEvent(sessionId, rs.getLong(1), rs.getString(2), EventKind.fromWire(rs.getString(3)),
+                            rs.getLong(4), rs.getString(5)));
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading events of session " + sessionId + " failed", e);
+        }
+    }
+
+    @Override
+    public List<LoadedSession> loadSessions() {
+        String sql = """
+                SELECT s.id, s.tenant_id, s.owner_id, s.title, s.status, s.metadata, s.agent, s.epoch, s.created_at,
+                       s.updated_at, e.seq, e.kind, e.turn_id
+                FROM sessions s
+                LEFT JOIN LATERAL (SELECT seq, kind, turn_id FROM events WHERE session_id = s.id
+                                   ORDER BY seq DESC LIMIT 1) e ON true""";
+        try (Connection c = readPool.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            List<LoadedSession> out = new ArrayList<>();
+            while (rs.next()) {
+                SessionRecord r = new SessionRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10));
+                out.add(new LoadedSession(r, rs.getLong(11), EventKind.fromWire(rs.getString(12)), rs.getString(13)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("loading sessions failed", e);
+        }
+    }
+
+    /** The write connection's statements; events are buffered and inserted as arrays in {@link #flush()}. */
+    static final class PostgresStatements implements WriteStatements {
+        private static final String INSERT_EVENTS = """
+                INSERT INTO events (session_id, seq, turn_id, kind, ts, frame)
+                SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
+                ON CONFLICT (session_id, seq) DO NOTHING""";
+        private final Connection c;
+        private final GatewayMetrics metrics;
+        private final PreparedStatement insertEvents;
+        private final PreparedStatement upsertSession;
+        private final PreparedStatement deleteSession;
+        private final PreparedStatement deleteEvents;
+        private final List<StoredEvent> pending = new ArrayList<>();
+
+        PostgresStatements(Connection c, GatewayMetrics metrics) throws SQLException {
+            this.c = c;
+            this.metrics = metrics;
+            insertEvents = c.prepareStatement(INSERT_EVENTS);
+            upsertSession = c.prepareStatement("""
+                    INSERT INTO sessions (id, tenant_id, owner_id, title, status, metadata, agent, epoch, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, owner_id = EXCLUDED.owner_id,
+                      title = EXCLUDED.title, status = EXCLUDED.status, metadata = EXCLUDED.metadata,
+                      agent = EXCLUDED.agent, epoch = EXCLUDED.epoch, created_at = EXCLUDED.created_at,
+                      updated_at = EXCLUDED.updated_at""");
+            deleteSession = c.prepareStatement("DELETE FROM sessions WHERE id = ?");
+            deleteEvents = c.prepareStatement("DELETE FROM events WHERE session_id = ?");
+        }
+
+        @Override
+        public void append(StoredEvent e) {
+            pending.add(e);
+        }
+
+        @Override
+        public void flush() throws SQLException {
+            int n = pending.size();
+            if (n == 0) {
+                return;
+            }
+            String[] sessions = new String[n];
+            Long[] seqs = new Long[n];
+            String[] turns = new String[n];
+            String[] kinds = new String[n];
+            Long[] times = new Long[n];
+            String[] frames = new String[n];
+            for (int i = 0; i < n; i++) {
+                StoredEvent e = pending.get(i);
+                sessions[i] = e.sessionId();
+                seqs[i] = e.seq();
+                turns[i] = e.turnId();
+                kinds[i] = e.kind().wire();
+                times[i] = e.ts();
+                frames[i] = e.frame();
+            }
+            Array[] arrays = {c.createArrayOf("text", sessions), c.createArrayOf("bigint", seqs),
+                    c.createArrayOf("text", turns), c.createArrayOf("text", kinds), c.createArrayOf("bigint", times),
+                    c.createArrayOf("text", frames)};
+            for (int i = 0; i < arrays.length; i++) {
+                insertEvents.setArray(i + 1, arrays[i]);
+            }
+            int inserted = insertEvents.executeUpdate();
+            if (inserted < n) {
+                metrics.storeSeqConflicts.increment(n - inserted);
+                LOG.errorf("%d of %d events were refused by the store: their (session, seq) is taken by an event"
+                        + " written before, most likely by another pod that also sequenced the session (first in this"
+                        + " batch: session %s seq %d); the stored events are kept", n - inserted, n,
+                        pending.get(0).sessionId(), pending.get(0).seq());
+            }
+            pending.clear();
+        }
+
+        @Override
+        public void save(SessionRecord s) throws SQLException {
+            flush();
+            upsertSession.setString(1, s.id());
+            upsertSession.setString(2, s.tenantId());
+            upsertSession.setString(3, s.ownerId());
+            upsertSession.setString(4, s.title());
+            upsertSession.setString(5, s.status());
+            upsertSession.setString(6, s.metadataJson());
+            upsertSession.setString(7, s.agent());
+            upsertSession.setString(8, s.epoch());
+            upsertSession.setLong(9, s.createdAt());
+            upsertSession.setLong(10, s.updatedAt());
+            upsertSession.executeUpdate();
+        }
+
+        @Override
+        public void delete(String sessionId) throws SQLException {
+            flush();
+            deleteEvents.setString(1, sessionId);
+            deleteEvents.executeUpdate();
+            deleteSession.setString(1, sessionId);
+            deleteSession.executeUpdate();
+        }
+
+        @Override
+        public String readMeta(String key) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement("SELECT value FROM gateway_meta WHERE key = ?")) {
+                ps.setString(1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    return rs.next() ? rs.getString(1) : null;
+                }
+            }
+        }
+
+        @Override
+        public void writeMeta(String key, String value) throws SQLException {
+            try (PreparedStatement ps = c.prepareStatement(
+                    "INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")) {
+                ps.setString(1, key);
+                ps.setString(2, value);
+                ps.executeUpdate();
+            }
+        }
+
+        @Override
+        public void close() throws SQLException {
+            insertEvents.close();
+            upsertSession.close();
+            deleteSession.close();
+            deleteEvents.close();
+        }
+    }
+}

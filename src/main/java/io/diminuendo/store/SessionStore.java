@@ -1,0 +1,25 @@
+package io.diminuendo.store;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+import io.diminuendo.protocol.EventKind;
+
+/** What the session registry needs of the store: session rows, written through the same writer as events. */
+public interface SessionStore {
+    /** Inserts or replaces a session row; completes once committed. Throws {@link EventStore.Overloaded}. */
+    CompletionStage<Void> saveSession(SessionRecord session);
+
+    /** Deletes a session and all its events; completes once committed. Throws {@link EventStore.Overloaded}. */
+    CompletionStage<Void> deleteSession(String sessionId);
+
+    /** Every stored session with its last persisted seq and the kind of its last event. Blocking. */
+    List<LoadedSession> loadSessions();
+
+    /** True when the previous run of the gateway did not stop cleanly (checked once at start-up). */
+    boolean previousRunUnclean();
+
+    /** A session as found at start-up; {@code lastKind} is null when it has no events. */
+    record LoadedSession(SessionRecord session, long lastSeq, EventKind lastKind, String lastTurnId) {
+    }
+}

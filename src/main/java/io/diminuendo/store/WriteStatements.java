@@ -1,0 +1,28 @@
+package io.diminuendo.store;
+
+import java.sql.SQLException;
+
+/**
+ * One engine's statements on the write connection, used only by the writer thread inside its transaction. Appends
+ * may be buffered until {@link #flush()}, which the writer calls before commit; every other write flushes first so
+ * the order of writes is kept.
+ */
+interface WriteStatements extends AutoCloseable {
+    void append(StoredEvent e) throws SQLException;
+
+    /** Writes the buffered appends. */
+    void flush() throws SQLException;
+
+    /** Inserts or replaces a session row. */
+    void save(SessionRecord s) throws SQLException;
+
+    /** Deletes a session row and its events. */
+    void delete(String sessionId) throws SQLException;
+
+    String readMeta(String key) throws SQLException;
+
+    void writeMeta(String key, String value) throws SQLException;
+
+    @Override
+    void close() throws SQLException;
+}

@@ -14,6 +14,7 @@ import io.diminuendo.stream.FrameSink;
 import io.diminuendo.stream.Subscription;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.vertx.core.buffer.Buffer;
 
 /**
  * One client connection: its identity once authenticated, its subscriptions, and its bounded outbound queue.
@@ -107,7 +108,7 @@ public final class ClientConnection implements FrameSink {
         if (!closing) {
             metrics.slowConsumerCloses.increment();
             LOG.debugf("connection %s closed as a slow consumer (%d frames pending)", id(), pending.get());
-            close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue overflow, resubscribe with afterSeq", true);
+            close(CloseCode.SLOW_CONSUMER, true);
         }
     }
 
@@ -159,7 +160,7 @@ public final class ClientConnection implements FrameSink {
     /** Sends a ping (the sweeper's liveness check); a pong or any frame updates {@link #lastActivityNanos}. */
     void ping() {
         if (!closing) {
-            ws.sendPing(io.vertx.core.buffer.Buffer.buffer()).subscribe().with(ok -> {
+            ws.sendPing(Buffer.buffer()).subscribe().with(ok -> {
             }, failure -> {
             });
         }
@@ -169,16 +170,16 @@ public final class ClientConnection implements FrameSink {
         return closing;
     }
 
-    /** Sends the frames already queued, nothing more, and closes with {@code code}; idempotent. */
-    public void close(int code, String reason) {
-        close(code, reason, false);
+    /** Sends the frames already queued, nothing more, and closes with {@code why}; idempotent. */
+    public void close(CloseCode why) {
+        close(why, false);
     }
 
-    private void close(int code, String reason, boolean discardQueued) {
+    private void close(CloseCode why, boolean discardQueued) {
         if (closing) {
             return;
         }
         closing = true;
-        outbox.close(new CloseReason(code, reason), discardQueued);
+        outbox.close(new CloseReason(why.code(), why.reason()), discardQueued);
     }
 }

@@ -40,7 +40,7 @@ public class ConnectionRegistry {
             for (ClientConnection c : open.values()) {
                 if (now - c.lastActivityNanos > idleNanos) {
                     metrics.limitHit("idle_timeout");
-                    c.close(CloseCode.GOING_AWAY, "idle timeout");
+                    c.close(CloseCode.IDLE_TIMEOUT);
                 } else {
                     c.ping();
                 }
@@ -120,7 +120,7 @@ public class ConnectionRegistry {
         shuttingDown = true;
         int n = open.size();
         for (ClientConnection c : open.values()) {
-            c.close(CloseCode.GOING_AWAY, "server shutting down");
+            c.close(CloseCode.SHUTTING_DOWN);
         }
         long deadline = System.currentTimeMillis() + CLOSE_WAIT_MS;
         while (!open.isEmpty() && System.currentTimeMillis() < deadline) {

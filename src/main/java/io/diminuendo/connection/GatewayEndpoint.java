@@ -93,7 +93,7 @@ public class GatewayEndpoint {
         c.fillBucket(limits.frameBurst());
         connections.add(c);
         if (connections.isShuttingDown()) {
-            c.close(CloseCode.GOING_AWAY, "server shutting down");
+            c.close(CloseCode.SHUTTING_DOWN);
             return;
         }
         String header = ws.handshakeRequest().header("Authorization");
@@ -104,7 +104,7 @@ public class GatewayEndpoint {
         c.authTimer = vertx.setTimer(authTimeoutMs, id -> {
             if (c.identity() == null) {
                 metrics.limitHit("auth_timeout");
-                c.close(CloseCode.AUTH_TIMEOUT, "authentication timeout");
+                c.close(CloseCode.AUTH_TIMEOUT);
             }
         });
     }
@@ -169,13 +169,12 @@ public class GatewayEndpoint {
         if (!tooBig) {
             LOG.errorf(failure, "connection %s failed", ws.id());
         }
-        int code = tooBig ? CloseCode.TOO_BIG : 1011;
-        String reason = tooBig ? "frame too large" : "internal error";
+        CloseCode why = tooBig ? CloseCode.FRAME_TOO_LARGE : CloseCode.INTERNAL_ERROR;
         ClientConnection c = connections.get(ws.id());
         if (c != null) {
-            c.close(code, reason);
+            c.close(why);
         } else if (!ws.isClosed()) {
-            ws.close(new CloseReason(code, reason)).subscribe().with(ok -> {
+            ws.close(new CloseReason(why.code(), why.reason())).subscribe().with(ok -> {
             }, f -> LOG.debugf("close of %s failed: %s", ws.id(), f.getMessage()));
         }
     }
@@ -204,7 +203,7 @@ public class GatewayEndpoint {
             metrics.limitHit("frame_rate");
             if (refused > limits.maxRejectedFrames()) {
                 metrics.limitHit("frame_rate_close");
-                c.close(CloseCode.TOO_MANY, "too many frames");
+                c.close(CloseCode.TOO_MANY_FRAMES);
             } else if (refused == 1) {
                 error(c, null, ErrorCode.RATE_LIMITED, "more than " + limits.framesPerSecond()
                         + " frames per second; frames are dropped until the rate falls");
@@ -238,7 +237,7 @@ public class GatewayEndpoint {
         }
         if (who.expiresAt() != Long.MAX_VALUE && who.expiresAt() + leewayMs < System.currentTimeMillis()) {
             error(c, request.id(), ErrorCode.UNAUTHORIZED, "token expired; authenticate again");
-            c.close(CloseCode.UNAUTHORIZED, "token expired");
+            c.close(CloseCode.TOKEN_EXPIRED);
             return;
         }
         putLogIds(c, request);
@@ -282,7 +281,7 @@ public class GatewayEndpoint {
             who = authenticator.authenticate(token);
         } catch (InvalidTokenException e) {
             error(c, requestId, ErrorCode.UNAUTHORIZED, "authentication failed: " + e.getMessage());
-            c.close(CloseCode.UNAUTHORIZED, "unauthorized");
+            c.close(CloseCode.UNAUTHORIZED);
             return;
         }
         Identity previous = c.identity();
@@ -296,7 +295,7 @@ public class GatewayEndpoint {
                 metrics.limitHit(refused);
                 error(c, requestId, ErrorCode.RATE_LIMITED, "too many connections ("
                         + refused.replace('_', ' ') + "); close another one first");
-                c.close(CloseCode.TOO_MANY, "too many connections");
+                c.close(CloseCode.TOO_MANY_CONNECTIONS);
                 return;
             }
             c.admitted = true;
@@ -329,14 +328,14 @@ public class GatewayEndpoint {
             if (current != null && current.expiresAt() + leewayMs <= System.currentTimeMillis()) {
                 metrics.limitHit("token_expired");
                 error(c, null, ErrorCode.UNAUTHORIZED, "token expired; authenticate again with a fresh token");
-                c.close(CloseCode.UNAUTHORIZED, "token expired");
+                c.close(CloseCode.TOKEN_EXPIRED);
             }
         });
     }
 
     private void refuseUnauthenticated(ClientConnection c, String requestId) {
         error(c, requestId, ErrorCode.UNAUTHORIZED, "authenticate first: send {\"type\":\"authenticate\",\"token\":…}");
-        c.close(CloseCode.UNAUTHORIZED, "unauthorized");
+        c.close(CloseCode.UNAUTHORIZED);
     }
 
     private void dispatch(ClientConnection c, Identity who, ClientRequest request) {

@@ -17,7 +17,7 @@ import io.diminuendo.protocol.CloseCode;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 
-/** Every open client connection. */
+/** Every open client connection: for the gauges, the per-user and per-tenant limits, the idle sweep and shutdown. */
 @ApplicationScoped
 public class ConnectionRegistry {
     private static final Logger LOG = Logger.getLogger(ConnectionRegistry.class);
@@ -60,17 +60,16 @@ public class ConnectionRegistry {
         open.put(c.id(), c);
     }
 
-    ClientConnection get(String id) {
-        return open.get(id);
-    }
-
-    ClientConnection remove(String id) {
-        ClientConnection c = open.remove(id);
-        if (c != null && c.admitted) {
+    /** Forgets {@code c} and releases its place in its user's and tenant's limits; false when it was already gone. */
+    boolean remove(ClientConnection c) {
+        if (!open.remove(c.id(), c)) {
+            return false;
+        }
+        if (c.admitted) {
             authenticated.decrementAndGet();
             release(c.identity());
         }
-        return c;
+        return true;
     }
 
     void authenticated() {

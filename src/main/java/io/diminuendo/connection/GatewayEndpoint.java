@@ -33,6 +33,7 @@ import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.OnPongMessage;
 import io.quarkus.websockets.next.OnTextMessage;
+import io.quarkus.websockets.next.UserData;
 import io.quarkus.websockets.next.WebSocket;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.common.annotation.NonBlocking;
@@ -41,7 +42,7 @@ import io.vertx.core.buffer.Buffer;
 
 /**
  * The client endpoint {@code /ws} (PROTOCOL.md §1). A singleton shared by all connections: per-connection state
- * lives in {@link ClientConnection}. Every callback runs on the connection's event loop and never blocks;
+ * lives in a {@link ClientConnection}, kept in the connection's {@link WebSocketConnection#userData()}. Every callback runs on the connection's event loop and never blocks;
  * store work completes asynchronously and replies are sent from its completion.
  */
 @WebSocket(path = "/ws")
@@ -49,6 +50,7 @@ public class GatewayEndpoint {
     private static final Logger LOG = Logger.getLogger(GatewayEndpoint.class);
     static final String MDC_CONNECTION_ID = "connectionId";
     static final String MDC_SESSION_ID = "sessionId";
+    private static final UserData.TypedKey<ClientConnection> CLIENT = new UserData.TypedKey<>("diminuendo.client");
 
     private final ConnectionRegistry connections;
     private final Authenticator authenticator;
@@ -91,6 +93,7 @@ public class GatewayEndpoint {
     public void onOpen(WebSocketConnection ws) {
         ClientConnection c = new ClientConnection(ws, metrics, outboundCapacity);
         c.fillBucket(limits.frameBurst());
+        ws.userData().put(CLIENT, c);
         connections.add(c);
         if (connections.isShuttingDown()) {
             c.close(CloseCode.SHUTTING_DOWN);
@@ -112,8 +115,8 @@ public class GatewayEndpoint {
     @OnClose
     @NonBlocking
     public void onClose(WebSocketConnection ws) {
-        ClientConnection c = connections.remove(ws.id());
-        if (c == null) {
+        ClientConnection c = ws.userData().get(CLIENT);
+        if (c == null || !connections.remove(c)) {
             return;
         }
         if (c.authTimer >= 0) {
@@ -135,7 +138,7 @@ public class GatewayEndpoint {
     @OnBinaryMessage
     @NonBlocking
     public void onBinary(WebSocketConnection ws, Buffer data) {
-        ClientConnection c = connections.get(ws.id());
+        ClientConnection c = ws.userData().get(CLIENT);
         if (c == null || c.isClosing()) {
             return;
         }
@@ -150,7 +153,7 @@ public class GatewayEndpoint {
     @OnPongMessage
     @NonBlocking
     public void onPong(WebSocketConnection ws, Buffer data) {
-        ClientConnection c = connections.get(ws.id());
+        ClientConnection c = ws.userData().get(CLIENT);
         if (c != null) {
             c.lastActivityNanos = System.nanoTime();
         }
@@ -170,7 +173,7 @@ public class GatewayEndpoint {
             LOG.errorf(failure, "connection %s failed", ws.id());
         }
         CloseCode why = tooBig ? CloseCode.FRAME_TOO_LARGE : CloseCode.INTERNAL_ERROR;
-        ClientConnection c = connections.get(ws.id());
+        ClientConnection c = ws.userData().get(CLIENT);
         if (c != null) {
             c.close(why);
         } else if (!ws.isClosed()) {
@@ -193,7 +196,7 @@ public class GatewayEndpoint {
     @OnTextMessage
     @NonBlocking
     public void onText(WebSocketConnection ws, String text) {
-        ClientConnection c = connections.get(ws.id());
+        ClientConnection c = ws.userData().get(CLIENT);
         if (c == null || c.isClosing()) {
             return;
         }

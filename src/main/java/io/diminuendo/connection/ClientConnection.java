@@ -10,6 +10,8 @@ import io.diminuendo.auth.Identity;
 import io.diminuendo.hub.Subscriber;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
+import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.stream.FrameSink;
 import io.diminuendo.stream.Subscription;
 import io.quarkus.websockets.next.CloseReason;
@@ -92,6 +94,12 @@ public final class ClientConnection implements FrameSink {
         }
         outbox.offer(frame);
         return true;
+    }
+
+    /** Sends an {@code error} frame answering request {@code requestId} (null for none) and counts it. */
+    void sendError(String requestId, ErrorCode code, String message) {
+        metrics.error(code);
+        send(ServerFrames.error(requestId, code, message));
     }
 
     private void written(int frames) {

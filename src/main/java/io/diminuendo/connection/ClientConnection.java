@@ -10,10 +10,13 @@ import io.diminuendo.auth.Identity;
 import io.diminuendo.hub.Subscriber;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
+import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.stream.FrameSink;
 import io.diminuendo.stream.Subscription;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
+import io.vertx.core.buffer.Buffer;
 
 /**
  * One client connection: its identity once authenticated, its subscriptions, and its bounded outbound queue.
@@ -93,6 +96,12 @@ public final class ClientConnection implements FrameSink {
         return true;
     }
 
+    /** Sends an {@code error} frame answering request {@code requestId} (null for none) and counts it. */
+    void sendError(String requestId, ErrorCode code, String message) {
+        metrics.error(code);
+        send(ServerFrames.error(requestId, code, message));
+    }
+
     private void written(int frames) {
         int left = pending.addAndGet(-frames);
         if (roomWaiters > 0 && left <= capacity / 2) {
@@ -107,7 +116,7 @@ public final class ClientConnection implements FrameSink {
         if (!closing) {
             metrics.slowConsumerCloses.increment();
             LOG.debugf("connection %s closed as a slow consumer (%d frames pending)", id(), pending.get());
-            close(CloseCode.SLOW_CONSUMER, "slow consumer: outbound queue overflow, resubscribe with afterSeq", true);
+            close(CloseCode.SLOW_CONSUMER, true);
         }
     }
 
@@ -159,7 +168,7 @@ public final class ClientConnection implements FrameSink {
     /** Sends a ping (the sweeper's liveness check); a pong or any frame updates {@link #lastActivityNanos}. */
     void ping() {
         if (!closing) {
-            ws.sendPing(io.vertx.core.buffer.Buffer.buffer()).subscribe().with(ok -> {
+            ws.sendPing(Buffer.buffer()).subscribe().with(ok -> {
             }, failure -> {
             });
         }
@@ -169,16 +178,16 @@ public final class ClientConnection implements FrameSink {
         return closing;
     }
 
-    /** Sends the frames already queued, nothing more, and closes with {@code code}; idempotent. */
-    public void close(int code, String reason) {
-        close(code, reason, false);
+    /** Sends the frames already queued, nothing more, and closes with {@code why}; idempotent. */
+    public void close(CloseCode why) {
+        close(why, false);
     }
 
-    private void close(int code, String reason, boolean discardQueued) {
+    private void close(CloseCode why, boolean discardQueued) {
         if (closing) {
             return;
         }
         closing = true;
-        outbox.close(new CloseReason(code, reason), discardQueued);
+        outbox.close(new CloseReason(why.code(), why.reason()), discardQueued);
     }
 }

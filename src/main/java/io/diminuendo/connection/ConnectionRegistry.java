@@ -17,7 +17,7 @@ import io.diminuendo.protocol.CloseCode;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 
-/** Every open client connection. */
+/** Every open client connection: for the gauges, the per-user and per-tenant limits, the idle sweep and shutdown. */
 @ApplicationScoped
 public class ConnectionRegistry {
     private static final Logger LOG = Logger.getLogger(ConnectionRegistry.class);
@@ -40,7 +40,7 @@ public class ConnectionRegistry {
             for (ClientConnection c : open.values()) {
                 if (now - c.lastActivityNanos > idleNanos) {
                     metrics.limitHit("idle_timeout");
-                    c.close(CloseCode.GOING_AWAY, "idle timeout");
+                    c.close(CloseCode.IDLE_TIMEOUT);
                 } else {
                     c.ping();
                 }
@@ -60,17 +60,16 @@ public class ConnectionRegistry {
         open.put(c.id(), c);
     }
 
-    ClientConnection get(String id) {
-        return open.get(id);
-    }
-
-    ClientConnection remove(String id) {
-        ClientConnection c = open.remove(id);
-        if (c != null && c.admitted) {
+    /** Forgets {@code c} and releases its place in its user's and tenant's limits; false when it was already gone. */
+    boolean remove(ClientConnection c) {
+        if (!open.remove(c.id(), c)) {
+            return false;
+        }
+        if (c.admitted) {
             authenticated.decrementAndGet();
             release(c.identity());
         }
-        return c;
+        return true;
     }
 
     void authenticated() {
@@ -120,7 +119,7 @@ public class ConnectionRegistry {
         shuttingDown = true;
         int n = open.size();
         for (ClientConnection c : open.values()) {
-            c.close(CloseCode.GOING_AWAY, "server shutting down");
+            c.close(CloseCode.SHUTTING_DOWN);
         }
         long deadline = System.currentTimeMillis() + CLOSE_WAIT_MS;
         while (!open.isEmpty() && System.currentTimeMillis() < deadline) {

@@ -58,8 +58,8 @@ class LogContextTest {
     GatewayConfig config;
 
     @BeforeEach
-    void captureEndpointLogs() {
-        Logger.getLogger(GatewayEndpoint.class.getName()).addHandler(capture);
+    void captureDispatcherLogs() {
+        Logger.getLogger(RequestDispatcher.class.getName()).addHandler(capture);
         QuarkusMock.installMockForType(new SessionRegistry(null, null, null, null, null, config) {
             @Override
             public SessionState get(Identity who, String sessionId) {
@@ -70,7 +70,7 @@ class LogContextTest {
 
     @AfterEach
     void stopCapturing() {
-        Logger.getLogger(GatewayEndpoint.class.getName()).removeHandler(capture);
+        Logger.getLogger(RequestDispatcher.class.getName()).removeHandler(capture);
     }
 
     @Test
@@ -82,8 +82,8 @@ class LogContextTest {
 
             assertThat(records).anySatisfy(r -> {
                 assertThat(r.getMessage()).isEqualTo("request failed");
-                assertThat(r.getMdc(GatewayEndpoint.MDC_CONNECTION_ID)).isEqualTo(connectionId);
-                assertThat(r.getMdc(GatewayEndpoint.MDC_SESSION_ID)).isEqualTo("s-log-context");
+                assertThat(r.getMdc(RequestDispatcher.MDC_CONNECTION_ID)).isEqualTo(connectionId);
+                assertThat(r.getMdc(RequestDispatcher.MDC_SESSION_ID)).isEqualTo("s-log-context");
             });
         }
     }

@@ -50,7 +50,7 @@ class WriterBackpressureTest {
         String token = Tenants.token(Tenants.fresh("writer"), "alice");
         try (WsClient c = WsClient.authenticated(ws, token)) {
             String sessionId = c.createSession("long turn");
-            assertThat(c.request("subscribe", "sessionId", sessionId).path("type").asText()).isEqualTo("subscribed");
+            c.subscribe(sessionId);
 
             metric("diminuendo_writer_queue_depth"); // warm the HTTP client up before the turn starts
             AtomicBoolean turnRunning = new AtomicBoolean(true);
@@ -61,12 +61,11 @@ class WriterBackpressureTest {
                 }
                 return samples;
             });
-            JsonNode accepted = c.request("send_message", "sessionId", sessionId, "text", "/sim tokens=" + TOKENS + " delay_ms=0");
-            assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
+            String turnId = c.sendMessage(sessionId, "/sim tokens=" + TOKENS + " delay_ms=0");
             List<JsonNode> live = c.eventsUntilTurnEnds(sessionId);
             turnRunning.set(false);
 
-            assertWholeTurn(live, accepted.path("turnId").asText());
+            assertWholeTurn(live, turnId);
             List<Double> samples = depths.get();
             assertThat(samples).isNotEmpty();
             System.out.printf("writer queue depth: %d samples, max %.0f%n", samples.size(),
@@ -100,12 +99,11 @@ class WriterBackpressureTest {
         try (WsClient streamer = WsClient.authenticated(ws, token)) {
             String busy = streamer.createSession("busy");
             String renamed = streamer.createSession("v-initial");
-            assertThat(streamer.request("subscribe", "sessionId", busy).path("type").asText()).isEqualTo("subscribed");
+            streamer.subscribe(busy);
             for (int i = 0; i < 3; i++) {
                 clients.add(WsClient.authenticated(ws, token));
             }
-            JsonNode accepted = streamer.request("send_message", "sessionId", busy, "text", "/sim tokens=" + TOKENS + " delay_ms=0");
-            assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
+            streamer.sendMessage(busy, "/sim tokens=" + TOKENS + " delay_ms=0");
             streamer.awaitEvent(busy, "text_delta");
 
             // pipelined: every request is on the wire before any reply is read

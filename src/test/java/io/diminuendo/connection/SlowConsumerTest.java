@@ -295,8 +295,7 @@ class SlowConsumerTest {
 
         static TimedReader connect(URI ws, String token) throws IOException {
             RawWebSocket s = RawWebSocket.connect(ws, 256 * 1024);
-            s.sendText("{\"type\":\"authenticate\",\"id\":\"a\",\"token\":\"" + token + "\"}");
-            s.readTextUntil("\"authenticated\"");
+            s.authenticate(token);
             s.readTimeout(Duration.ofSeconds(120));
             TimedReader r = new TimedReader(s);
             r.thread.start();
@@ -355,8 +354,7 @@ class SlowConsumerTest {
     }
 
     private static void subscribeAndStopReading(RawWebSocket stalled, String token, String sessionId) throws IOException {
-        stalled.sendText("{\"type\":\"authenticate\",\"id\":\"a\",\"token\":\"" + token + "\"}");
-        stalled.readTextUntil("\"authenticated\"");
+        stalled.authenticate(token);
         stalled.sendText("{\"type\":\"subscribe\",\"id\":\"s\",\"sessionId\":\"" + sessionId + "\"}");
         stalled.readTextUntil("\"subscribed\"");
     }

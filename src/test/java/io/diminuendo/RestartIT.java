@@ -2,12 +2,10 @@ package io.diminuendo;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 
@@ -19,27 +17,6 @@ import io.diminuendo.support.WsClient;
 /** Stops and restarts the packaged gateway on the same database file (SIGTERM, and SIGKILL). */
 class RestartIT {
 
-    private static Path freshDb() throws Exception {
-        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
-        Files.createDirectories(db.getParent());
-        return db;
-    }
-
-    /** Every stored event of the session, by paging {@code history}. */
-    private static List<JsonNode> history(WsClient c, String sessionId) {
-        List<JsonNode> all = new ArrayList<>();
-        long after = 0;
-        while (true) {
-            JsonNode page = c.request("history", "sessionId", sessionId, "afterSeq", after, "limit", 1000);
-            assertThat(page.path("type").asText()).isEqualTo("history");
-            if (page.path("events").isEmpty()) {
-                return all;
-            }
-            page.path("events").forEach(all::add);
-            after = all.get(all.size() - 1).path("seq").asLong();
-        }
-    }
-
     private static void assertContiguousFromOne(List<JsonNode> events) {
         for (int i = 0; i < events.size(); i++) {
             assertThat(events.get(i).path("seq").asLong()).as("seq at position %d", i).isEqualTo(i + 1);
@@ -48,7 +25,7 @@ class RestartIT {
 
     @Test
     void restartOnTheSameFileKeepsSessionsAndEventsAndContinuesSeq() throws Exception {
-        Path db = freshDb();
+        Path db = GatewayProcess.freshDb();
         String sessionId;
         String epoch;
         long lastSeq;
@@ -69,7 +46,7 @@ class RestartIT {
                 assertThat(session.path("title").asText()).isEqualTo("survives restarts");
                 assertThat(session.path("lastSeq").asLong()).isEqualTo(lastSeq);
                 assertThat(session.path("epoch").asText()).as("a clean restart keeps the epoch").isEqualTo(epoch);
-                List<JsonNode> stored = history(c, sessionId);
+                List<JsonNode> stored = c.history(sessionId);
                 assertThat(stored).hasSize((int) lastSeq);
                 assertContiguousFromOne(stored);
 
@@ -85,7 +62,7 @@ class RestartIT {
 
     @Test
     void gracefulShutdownMidStreamLosesNothingStreamedAndEndsTheTurn() throws Exception {
-        Path db = freshDb();
+        Path db = GatewayProcess.freshDb();
         String sessionId;
         String epoch;
         List<JsonNode> received = new ArrayList<>();
@@ -115,7 +92,7 @@ class RestartIT {
 
         try (GatewayProcess gw = GatewayProcess.start(db, "graceful-2")) {
             try (WsClient c = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY)) {
-                List<JsonNode> stored = history(c, sessionId);
+                List<JsonNode> stored = c.history(sessionId);
                 assertContiguousFromOne(stored);
                 assertThat(stored.get(stored.size() - 1)).isEqualTo(lastReceived);
                 for (JsonNode e : received) {
@@ -131,7 +108,7 @@ class RestartIT {
 
     @Test
     void killMidStreamEndsTheInterruptedTurnAndChangesTheEpoch() throws Exception {
-        Path db = freshDb();
+        Path db = GatewayProcess.freshDb();
         String sessionId;
         String epoch;
         long lastSeen = 0;
@@ -152,7 +129,7 @@ class RestartIT {
                 assertThat(session.path("epoch").asText()).as("seq continuity is not guaranteed after a kill")
                         .isNotEqualTo(epoch);
                 assertThat(session.path("status").asText()).isEqualTo("idle");
-                List<JsonNode> stored = history(c, sessionId);
+                List<JsonNode> stored = c.history(sessionId);
                 assertContiguousFromOne(stored);
                 JsonNode last = stored.get(stored.size() - 1);
                 assertThat(last.path("kind").asText()).isEqualTo("turn_failed");

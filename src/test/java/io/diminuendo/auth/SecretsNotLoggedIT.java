@@ -7,7 +7,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +23,7 @@ class SecretsNotLoggedIT {
 
     @Test
     void noKeySecretOrTokenAppearsInTheLog() throws Exception {
-        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
-        Files.createDirectories(db.getParent());
+        Path db = GatewayProcess.freshDb();
         String goodJwt = TestTokens.hs256(SECRET.getBytes(StandardCharsets.UTF_8),
                 Map.of("sub", "logan", "tid", "it", "exp", System.currentTimeMillis() / 1000 + 600));
         String forgedJwt = TestTokens.hs256("not-the-secret-not-the-secret-not-the".getBytes(StandardCharsets.UTF_8),

@@ -2,11 +2,9 @@ package io.diminuendo.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 
@@ -19,15 +17,12 @@ import io.diminuendo.support.GatewayProcess;
 class ProdProfileIT {
 
     private static String db() throws Exception {
-        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
-        Files.createDirectories(db.getParent());
-        return "-Ddiminuendo.store.path=" + db;
+        return "-Ddiminuendo.store.path=" + GatewayProcess.freshDb();
     }
 
     @Test
     void logsOneJsonObjectPerLine() throws Exception {
-        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
-        Files.createDirectories(db.getParent());
+        Path db = GatewayProcess.freshDb();
         ObjectMapper json = new ObjectMapper();
         try (GatewayProcess gw = GatewayProcess.start(db, "prod-json-logs")) {
             assertThat(gw.stop()).isTrue();

@@ -92,8 +92,7 @@ class SingleFrameSizeTest {
 
     private RawWebSocket authenticated(String token) throws IOException {
         RawWebSocket raw = RawWebSocket.connect(ws, 65536);
-        raw.sendText("{\"type\":\"authenticate\",\"token\":\"" + token + "\"}");
-        raw.readTextUntil("\"authenticated\"");
+        raw.authenticate(token);
         return raw;
     }
 

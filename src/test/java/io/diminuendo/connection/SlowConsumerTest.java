@@ -1,5 +1,8 @@
 package io.diminuendo.connection;
 
+import static io.diminuendo.support.Events.TERMINAL_KINDS;
+import static io.diminuendo.support.Events.isTerminal;
+import static io.diminuendo.support.Events.seqs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -46,7 +49,6 @@ import io.quarkus.test.junit.TestProfile;
 class SlowConsumerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int TOKENS = 2_000;
-    private static final Set<String> TERMINAL = Set.of("turn_completed", "turn_failed", "turn_cancelled");
 
     @TestHTTPResource("/ws")
     URI ws;
@@ -60,14 +62,12 @@ class SlowConsumerTest {
                 RawWebSocket stalled = RawWebSocket.connect(ws, 4096)) {
             String sessionId = sender.createSession("slow consumer");
             subscribeAndStopReading(stalled, token, sessionId);
-            assertThat(reader.request("subscribe", "sessionId", sessionId).path("type").asText()).isEqualTo("subscribed");
+            reader.subscribe(sessionId);
 
-            JsonNode accepted = sender.request("send_message", "sessionId", sessionId,
-                    "text", "/sim tokens=" + TOKENS + " delay_ms=1");
-            assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
+            String turnId = sender.sendMessage(sessionId, "/sim tokens=" + TOKENS + " delay_ms=1");
             List<JsonNode> events = reader.eventsUntilTurnEnds(sessionId);
             assertThat(reader.isClosed()).as("the client that kept reading is still connected").isFalse();
-            assertWholeTurn(events, accepted.path("turnId").asText());
+            assertWholeTurn(events, turnId);
             long firstSeq = events.get(0).path("seq").asLong();
             long lastSeq = events.get(events.size() - 1).path("seq").asLong();
 
@@ -100,9 +100,7 @@ class SlowConsumerTest {
                 RawWebSocket stalled = RawWebSocket.connect(ws, 4096)) {
             String sessionId = sender.createSession("resume mid-turn");
             subscribeAndStopReading(stalled, token, sessionId);
-            JsonNode accepted = sender.request("send_message", "sessionId", sessionId,
-                    "text", "/sim tokens=" + TOKENS + " delay_ms=1");
-            assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
+            sender.sendMessage(sessionId, "/sim tokens=" + TOKENS + " delay_ms=1");
 
             await().atMost(Duration.ofSeconds(20)).until(() -> Metrics.slowConsumerCloses() > closesBefore);
             Received cutOff = readUntilClosed(stalled);
@@ -209,15 +207,9 @@ class SlowConsumerTest {
         return n + 4;
     }
 
-    private static String send(WsClient sender, String sessionId, String prompt) {
-        JsonNode accepted = sender.request("send_message", "sessionId", sessionId, "text", prompt);
-        assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
-        return accepted.path("turnId").asText();
-    }
-
     private static TurnSamples runTurn(WsClient sender, List<TimedReader> readers, String sessionId, String prompt,
             int events) {
-        return collectTurn(readers, send(sender, sessionId, prompt), events);
+        return collectTurn(readers, sender.sendMessage(sessionId, prompt), events);
     }
 
     /** Waits until every reader has the turn's terminal event; checks each got all {@code events}, in order. */
@@ -303,8 +295,7 @@ class SlowConsumerTest {
 
         static TimedReader connect(URI ws, String token) throws IOException {
             RawWebSocket s = RawWebSocket.connect(ws, 256 * 1024);
-            s.sendText("{\"type\":\"authenticate\",\"id\":\"a\",\"token\":\"" + token + "\"}");
-            s.readTextUntil("\"authenticated\"");
+            s.authenticate(token);
             s.readTimeout(Duration.ofSeconds(120));
             TimedReader r = new TimedReader(s);
             r.thread.start();
@@ -347,7 +338,7 @@ class SlowConsumerTest {
         }
 
         boolean hasTerminal(String turnId) {
-            return turn(turnId).stream().anyMatch(s -> TERMINAL.contains(s.kind()));
+            return turn(turnId).stream().anyMatch(s -> TERMINAL_KINDS.contains(s.kind()));
         }
 
         List<Sample> turn(String turnId) {
@@ -363,8 +354,7 @@ class SlowConsumerTest {
     }
 
     private static void subscribeAndStopReading(RawWebSocket stalled, String token, String sessionId) throws IOException {
-        stalled.sendText("{\"type\":\"authenticate\",\"id\":\"a\",\"token\":\"" + token + "\"}");
-        stalled.readTextUntil("\"authenticated\"");
+        stalled.authenticate(token);
         stalled.sendText("{\"type\":\"subscribe\",\"id\":\"s\",\"sessionId\":\"" + sessionId + "\"}");
         stalled.readTextUntil("\"subscribed\"");
     }
@@ -433,7 +423,7 @@ class SlowConsumerTest {
                 deadline = System.nanoTime() + WsClient.TIMEOUT.toNanos();
                 frames.add(f);
                 subscribed |= "subscribed".equals(f.path("type").asText());
-                ended |= TERMINAL.contains(f.path("kind").asText());
+                ended |= isTerminal(f);
             }
             return new Attempt(afterSeq, frames, false);
         }
@@ -443,7 +433,7 @@ class SlowConsumerTest {
     private static void assertWholeTurn(List<JsonNode> events, String turnId) {
         assertThat(events.get(0).path("kind").asText()).isEqualTo("user_message");
         assertThat(events.get(events.size() - 1).path("kind").asText()).isEqualTo("turn_completed");
-        assertContiguous(events.stream().map(e -> e.path("seq").asLong()).toList(), events.get(0).path("seq").asLong());
+        assertContiguous(seqs(events), events.get(0).path("seq").asLong());
         assertThat(events).allSatisfy(e -> assertThat(e.path("turnId").asText()).isEqualTo(turnId));
         assertThat(events).filteredOn(e -> "text_delta".equals(e.path("kind").asText())).hasSize(TOKENS);
     }

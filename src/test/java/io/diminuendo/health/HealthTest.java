@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 import io.diminuendo.support.Keys;
+import io.diminuendo.support.Metrics;
 import io.diminuendo.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -64,7 +65,7 @@ class HealthTest {
             alice.request("send_message", "sessionId", id, "text", "/sim tokens=2");
             alice.awaitEvent(id, "turn_completed");
 
-            String metrics = metrics();
+            String metrics = Metrics.scrape();
             for (String name : List.of("diminuendo_events_published_total", "diminuendo_events_persisted_total",
                     "diminuendo_writer_queue_depth", "diminuendo_writer_batch_size_count",
                     "diminuendo_writer_batch_size_sum", "diminuendo_writer_commit_latency_seconds_count",
@@ -77,12 +78,12 @@ class HealthTest {
                     "internal")) {
                 assertThat(metrics).containsPattern("(?m)^diminuendo_errors_total\\{[^}]*code=\"" + code + "\"");
             }
-            assertThat(value(metrics, "diminuendo_events_published_total", null)).isGreaterThanOrEqualTo(6);
-            assertThat(value(metrics, "diminuendo_events_persisted_total", null)).isPositive();
-            assertThat(value(metrics, "diminuendo_connections_open", null)).isGreaterThanOrEqualTo(1);
-            assertThat(value(metrics, "diminuendo_connections_authenticated", null)).isGreaterThanOrEqualTo(1);
-            assertThat(value(metrics, "diminuendo_sessions", null)).isGreaterThanOrEqualTo(1);
-            assertThat(value(metrics, "diminuendo_writer_batch_size_count", null)).isPositive();
+            assertThat(Metrics.valueIn(metrics, "diminuendo_events_published_total", "")).isGreaterThanOrEqualTo(6);
+            assertThat(Metrics.valueIn(metrics, "diminuendo_events_persisted_total", "")).isPositive();
+            assertThat(Metrics.valueIn(metrics, "diminuendo_connections_open", "")).isGreaterThanOrEqualTo(1);
+            assertThat(Metrics.valueIn(metrics, "diminuendo_connections_authenticated", "")).isGreaterThanOrEqualTo(1);
+            assertThat(Metrics.valueIn(metrics, "diminuendo_sessions", "")).isGreaterThanOrEqualTo(1);
+            assertThat(Metrics.valueIn(metrics, "diminuendo_writer_batch_size_count", "")).isPositive();
         }
     }
 
@@ -96,7 +97,7 @@ class HealthTest {
 
             Set<String> catalogue = MetricsCatalogue.names();
             Set<String> served = new TreeSet<>();
-            Matcher m = Pattern.compile("(?m)^(diminuendo_[a-z_]+)[{ ]").matcher(metrics());
+            Matcher m = Pattern.compile("(?m)^(diminuendo_[a-z_]+)[{ ]").matcher(Metrics.scrape());
             while (m.find()) {
                 String name = m.group(1).replaceFirst("_(count|sum|max|bucket)$", "");
                 served.add(catalogue.contains(name) ? name : m.group(1));
@@ -113,33 +114,19 @@ class HealthTest {
 
     @Test
     void backendUpGaugeReportsTheSimulatedBackendAsUp() {
-        assertThat(metrics()).containsPattern("(?m)^diminuendo_backend_up\\{[^}]*backend=\"simulated\"[^}]*\\} 1\\.0$");
+        assertThat(Metrics.scrape()).containsPattern("(?m)^diminuendo_backend_up\\{[^}]*backend=\"simulated\"[^}]*\\} 1\\.0$");
     }
 
     @Test
     void theErrorCounterCountsNotFoundReplies() {
-        double before = value(metrics(), "diminuendo_errors_total", "not_found");
+        double before = Metrics.valueIn(Metrics.scrape(), "diminuendo_errors_total", "code=\"not_found\"");
         String missing = UUID.randomUUID().toString();
         given().header("Authorization", "Bearer " + Keys.ALICE).when().get("/api/sessions/" + missing)
                 .then().statusCode(404).body("code", equalTo("not_found"));
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             assertThat(alice.request("get_session", "sessionId", missing).path("code").asText()).isEqualTo("not_found");
         }
-        double after = value(metrics(), "diminuendo_errors_total", "not_found");
+        double after = Metrics.valueIn(Metrics.scrape(), "diminuendo_errors_total", "code=\"not_found\"");
         assertThat(after).isGreaterThanOrEqualTo(before + 2);
-    }
-
-    private static String metrics() {
-        String body = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
-        assertThat(body).isNotNull();
-        return body;
-    }
-
-    /** The value of a sample line, optionally the one whose {@code code} label is {@code code}. */
-    private static double value(String metrics, String name, String code) {
-        String labels = code == null ? "(\\{[^}]*\\})?" : "\\{[^}]*code=\"" + Pattern.quote(code) + "\"[^}]*\\}";
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + labels + " ([-+0-9.eE]+|NaN)$").matcher(metrics);
-        assertThat(m.find()).as("sample " + name + (code == null ? "" : "{code=" + code + "}")).isTrue();
-        return Double.parseDouble(m.group(m.groupCount()));
     }
 }

@@ -1,9 +1,11 @@
 package io.diminuendo.session;
 
+import static io.diminuendo.support.Events.TERMINAL_KINDS;
+import static io.diminuendo.support.Events.isEventOf;
+import static io.diminuendo.support.Events.kinds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -21,18 +23,9 @@ import io.quarkus.test.junit.QuarkusTest;
 @QuarkusTest
 class TurnTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final List<String> TERMINAL = List.of("turn_completed", "turn_failed", "turn_cancelled");
 
     @TestHTTPResource("/ws")
     URI ws;
-
-    private static boolean isEventOf(JsonNode n, String sessionId) {
-        return "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText());
-    }
-
-    private static List<String> kinds(List<JsonNode> events) {
-        return events.stream().map(e -> e.path("kind").asText()).toList();
-    }
 
     private static JsonNode json(String text) {
         try {
@@ -42,46 +35,16 @@ class TurnTest {
         }
     }
 
-    private static void subscribe(WsClient c, String sessionId) {
-        assertThat(c.request("subscribe", "sessionId", sessionId).path("type").asText()).isEqualTo("subscribed");
-    }
-
-    private static String send(WsClient c, String sessionId, String text) {
-        JsonNode reply = c.request("send_message", "sessionId", sessionId, "text", text);
-        assertThat(reply.path("type").asText()).as("send_message reply %s", reply).isEqualTo("message_accepted");
-        assertThat(reply.path("sessionId").asText()).isEqualTo(sessionId);
-        return reply.path("turnId").asText();
-    }
-
     private static void assertError(JsonNode reply, String code) {
         assertThat(reply.path("type").asText()).as("reply %s", reply).isEqualTo("error");
         assertThat(reply.path("code").asText()).as("reply %s", reply).isEqualTo(code);
         assertThat(reply.path("message").asText()).isNotBlank();
     }
 
-    /** Events of the session that reached {@code c} before the reply to a ping sent now. */
-    private static List<JsonNode> eventsBeforePong(WsClient c, String sessionId) {
-        assertThat(c.request("ping").path("type").asText()).isEqualTo("pong");
-        return c.drain().stream().filter(n -> isEventOf(n, sessionId)).toList();
-    }
-
-    /** The session's whole stored stream, paged. */
-    private static List<JsonNode> history(WsClient c, String sessionId) {
-        List<JsonNode> out = new ArrayList<>();
-        while (true) {
-            JsonNode page = c.request("history", "sessionId", sessionId, "afterSeq", (long) out.size(), "limit", 1000);
-            int before = out.size();
-            page.path("events").forEach(out::add);
-            if (out.size() == before || out.size() >= page.path("lastSeq").asLong()) {
-                return out;
-            }
-        }
-    }
-
     /** Exactly one terminal event in the turn's events, and it is the last one. */
     private static void assertSingleTerminalLast(List<JsonNode> events, String kind) {
         List<String> kinds = kinds(events);
-        assertThat(kinds.stream().filter(TERMINAL::contains)).as("terminal events in %s", kinds).containsExactly(kind);
+        assertThat(kinds.stream().filter(TERMINAL_KINDS::contains)).as("terminal events in %s", kinds).containsExactly(kind);
         assertThat(kinds.get(kinds.size() - 1)).isEqualTo(kind);
     }
 
@@ -95,17 +58,17 @@ class TurnTest {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("conflict");
-            subscribe(alice, sid);
-            String turnId = send(alice, sid, "/sim hang");
+            alice.subscribe(sid);
+            String turnId = alice.sendMessage(sid, "/sim hang");
             alice.eventsUntil(sid, "text_delta");
-            List<JsonNode> before = history(alice, sid);
+            List<JsonNode> before = alice.history(sid);
 
             assertError(bob.request("send_message", "sessionId", sid, "text", "me too"), "conflict");
             assertError(alice.request("send_message", "sessionId", sid, "text", "again", "clientMessageId", "c-2"),
                     "conflict");
 
-            assertThat(eventsBeforePong(alice, sid)).as("events caused by the refused requests").isEmpty();
-            assertThat(history(alice, sid)).isEqualTo(before);
+            assertThat(alice.eventsBeforePong(sid)).as("events caused by the refused requests").isEmpty();
+            assertThat(alice.history(sid)).isEqualTo(before);
             assertThat(alice.request("get_session", "sessionId", sid).path("session").path("status").asText())
                     .isEqualTo("running");
 
@@ -120,9 +83,9 @@ class TurnTest {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("cancel");
-            subscribe(alice, sid);
-            subscribe(bob, sid);
-            String turnId = send(alice, sid, "/sim hang");
+            alice.subscribe(sid);
+            bob.subscribe(sid);
+            String turnId = alice.sendMessage(sid, "/sim hang");
             bob.eventsUntil(sid, "text_delta");
 
             String id = WsClient.nextId();
@@ -139,9 +102,9 @@ class TurnTest {
             assertThat(cancelled.path("data").path("userId").asText()).as("who cancelled").isEqualTo("bob");
             assertThat(bob.awaitEvent(sid, "turn_cancelled")).isEqualTo(cancelled);
 
-            assertThat(eventsBeforePong(alice, sid)).as("nothing after turn_cancelled").isEmpty();
-            List<String> stored = kinds(history(alice, sid));
-            assertThat(stored.stream().filter(TERMINAL::contains)).containsExactly("turn_cancelled");
+            assertThat(alice.eventsBeforePong(sid)).as("nothing after turn_cancelled").isEmpty();
+            List<String> stored = kinds(alice.history(sid));
+            assertThat(stored.stream().filter(TERMINAL_KINDS::contains)).containsExactly("turn_cancelled");
             assertThat(alice.request("get_session", "sessionId", sid).path("session").path("status").asText())
                     .isEqualTo("idle");
         }
@@ -153,11 +116,11 @@ class TurnTest {
             String sid = alice.createSession("nothing to cancel");
             assertError(alice.request("cancel_turn", "sessionId", sid), "conflict");
 
-            subscribe(alice, sid);
-            send(alice, sid, "done quickly");
+            alice.subscribe(sid);
+            alice.sendMessage(sid, "done quickly");
             alice.eventsUntilTurnEnds(sid);
             assertError(alice.request("cancel_turn", "sessionId", sid), "conflict");
-            assertThat(eventsBeforePong(alice, sid)).isEmpty();
+            assertThat(alice.eventsBeforePong(sid)).isEmpty();
             assertError(alice.request("cancel_turn", "sessionId", UUID.randomUUID().toString()), "not_found");
         }
     }
@@ -166,14 +129,14 @@ class TurnTest {
     void aNewTurnCanStartAfterACancelAndCancellingTwiceIsAConflict() {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = alice.createSession("after cancel");
-            subscribe(alice, sid);
-            String hung = send(alice, sid, "/sim hang");
+            alice.subscribe(sid);
+            String hung = alice.sendMessage(sid, "/sim hang");
             alice.eventsUntil(sid, "text_delta");
             assertThat(alice.request("cancel_turn", "sessionId", sid).path("type").asText()).isEqualTo("cancel_requested");
             alice.eventsUntilTurnEnds(sid);
             assertError(alice.request("cancel_turn", "sessionId", sid), "conflict");
 
-            String next = send(alice, sid, "/sim tokens=4");
+            String next = alice.sendMessage(sid, "/sim tokens=4");
             assertThat(next).isNotEqualTo(hung);
             List<JsonNode> events = alice.eventsUntilTurnEnds(sid);
             assertThat(events).allMatch(e -> next.equals(e.path("turnId").asText()));
@@ -186,8 +149,8 @@ class TurnTest {
     void simToolEmitsOneToolCallWithTheJoinedInputThenItsResult() {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = alice.createSession("tool");
-            subscribe(alice, sid);
-            send(alice, sid, "/sim tool");
+            alice.subscribe(sid);
+            alice.sendMessage(sid, "/sim tool");
             List<JsonNode> events = alice.eventsUntilTurnEnds(sid);
             List<String> kinds = kinds(events);
 
@@ -211,8 +174,8 @@ class TurnTest {
     void simThinkingStreamsThinkingDeltasBeforeText() {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = alice.createSession("thinking");
-            subscribe(alice, sid);
-            send(alice, sid, "/sim thinking");
+            alice.subscribe(sid);
+            alice.sendMessage(sid, "/sim thinking");
             List<JsonNode> events = alice.eventsUntilTurnEnds(sid);
             List<String> kinds = kinds(events);
 
@@ -225,7 +188,7 @@ class TurnTest {
 
     /** Starts {@code prompt} (which asks for permission) and returns the permission_request event. */
     private static JsonNode awaitPermissionRequest(WsClient c, String sid, String prompt) {
-        send(c, sid, prompt);
+        c.sendMessage(sid, prompt);
         List<JsonNode> events = c.eventsUntil(sid, "permission_request");
         JsonNode request = events.get(events.size() - 1);
         JsonNode data = request.path("data");
@@ -240,7 +203,7 @@ class TurnTest {
     void allowingAPermissionRunsTheTool() {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = alice.createSession("allow");
-            subscribe(alice, sid);
+            alice.subscribe(sid);
             JsonNode request = awaitPermissionRequest(alice, sid, "/sim permission");
             String requestId = request.path("data").path("requestId").asText();
             String toolCallId = request.path("data").path("toolCallId").asText();
@@ -269,7 +232,7 @@ class TurnTest {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("deny");
-            subscribe(alice, sid);
+            alice.subscribe(sid);
             String requestId = awaitPermissionRequest(alice, sid, "/sim permission").path("data").path("requestId").asText();
 
             JsonNode accepted = bob.request("permission_decision", "sessionId", sid, "requestId", requestId, "decision", "deny");
@@ -290,7 +253,7 @@ class TurnTest {
     void decidingTheSameRequestTwiceIsAConflictWhileTheTurnRunsAndAfterItEnded() {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = alice.createSession("decide twice");
-            subscribe(alice, sid);
+            alice.subscribe(sid);
             // the turn keeps running after the decision, so the second one meets the same turn
             String requestId = awaitPermissionRequest(alice, sid, "/sim permission hang").path("data").path("requestId")
                     .asText();
@@ -301,7 +264,7 @@ class TurnTest {
                     "conflict");
             assertThat(alice.request("cancel_turn", "sessionId", sid).path("type").asText()).isEqualTo("cancel_requested");
             alice.eventsUntilTurnEnds(sid);
-            assertThat(history(alice, sid).stream().filter(e -> "permission_resolved".equals(e.path("kind").asText())))
+            assertThat(alice.history(sid).stream().filter(e -> "permission_resolved".equals(e.path("kind").asText())))
                     .as("one resolution only").hasSize(1);
 
             // once the turn has completed, the request is still known as resolved
@@ -313,7 +276,7 @@ class TurnTest {
                     "conflict");
             assertError(alice.request("permission_decision", "sessionId", sid, "requestId", requestId, "decision", "allow"),
                     "conflict");
-            assertThat(eventsBeforePong(alice, sid)).as("refused decisions publish nothing").isEmpty();
+            assertThat(alice.eventsBeforePong(sid)).as("refused decisions publish nothing").isEmpty();
         }
     }
 
@@ -324,11 +287,11 @@ class TurnTest {
             assertError(alice.request("permission_decision", "sessionId", sid, "requestId", "perm_nope", "decision", "allow"),
                     "not_found");
 
-            subscribe(alice, sid);
+            alice.subscribe(sid);
             String requestId = awaitPermissionRequest(alice, sid, "/sim permission").path("data").path("requestId").asText();
             assertError(alice.request("permission_decision", "sessionId", sid, "requestId", "perm_nope", "decision", "allow"),
                     "not_found");
-            assertThat(eventsBeforePong(alice, sid)).isEmpty();
+            assertThat(alice.eventsBeforePong(sid)).isEmpty();
             assertThat(alice.request("permission_decision", "sessionId", sid, "requestId", requestId, "decision", "deny")
                     .path("type").asText()).as("the real request is still pending").isEqualTo("permission_decision_accepted");
             assertSingleTerminalLast(alice.eventsUntilTurnEnds(sid), "turn_completed");
@@ -339,8 +302,8 @@ class TurnTest {
     void simErrorFailsTheTurnWithAgentErrorAsTheOnlyTerminalEvent() {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = alice.createSession("error");
-            subscribe(alice, sid);
-            send(alice, sid, "/sim error");
+            alice.subscribe(sid);
+            alice.sendMessage(sid, "/sim error");
             List<JsonNode> events = alice.eventsUntilTurnEnds(sid);
 
             assertThat(kinds(events)).contains("text_delta");
@@ -348,9 +311,9 @@ class TurnTest {
             JsonNode failed = events.get(events.size() - 1).path("data");
             assertThat(failed.path("code").asText()).isEqualTo("agent_error");
             assertThat(failed.path("message").asText()).isNotBlank();
-            assertThat(eventsBeforePong(alice, sid)).isEmpty();
+            assertThat(alice.eventsBeforePong(sid)).isEmpty();
 
-            send(alice, sid, "still usable");
+            alice.sendMessage(sid, "still usable");
             assertSingleTerminalLast(alice.eventsUntilTurnEnds(sid), "turn_completed");
         }
     }
@@ -359,8 +322,8 @@ class TurnTest {
     void aCompletedEchoTurnCarriesUsageAndEndTurn() {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = alice.createSession("usage");
-            subscribe(alice, sid);
-            send(alice, sid, "count my tokens please");
+            alice.subscribe(sid);
+            alice.sendMessage(sid, "count my tokens please");
             List<JsonNode> events = alice.eventsUntilTurnEnds(sid);
             List<String> kinds = kinds(events);
 
@@ -381,7 +344,7 @@ class TurnTest {
     void messageAcceptedCarriesTheTurnIdOfTheEventsAndClientMessageIdIsEchoed() {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = alice.createSession("ids");
-            subscribe(alice, sid);
+            alice.subscribe(sid);
             JsonNode accepted = alice.request("send_message", "sessionId", sid, "text", "/sim tokens=3",
                     "clientMessageId", "client-42");
             assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
@@ -396,7 +359,7 @@ class TurnTest {
             assertThat(user.path("text").asText()).isEqualTo("/sim tokens=3");
             assertThat(user.path("userId").asText()).isEqualTo("alice");
 
-            send(alice, sid, "no client id");
+            alice.sendMessage(sid, "no client id");
             assertThat(alice.eventsUntilTurnEnds(sid).get(0).path("data").has("clientMessageId")).isFalse();
         }
     }
@@ -407,7 +370,7 @@ class TurnTest {
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             for (int round = 0; round < 15; round++) {
                 String sid = alice.createSession("concurrent sends " + round);
-                subscribe(alice, sid);
+                alice.subscribe(sid);
                 String a = WsClient.nextId();
                 String b = WsClient.nextId();
                 alice.send(WsClient.frame("send_message", "sessionId", sid, "text", "/sim hang").put("id", a));
@@ -429,7 +392,7 @@ class TurnTest {
                 assertThat(kinds(events).stream().filter("user_message"::equals)).as("round %d", round).hasSize(1);
                 assertThat(events.get(0).path("data").path("userId").asText()).isEqualTo(winner);
                 assertThat(events).allMatch(e -> accepted.path("turnId").asText().equals(e.path("turnId").asText()));
-                assertThat(eventsBeforePong(alice, sid)).isEmpty();
+                assertThat(alice.eventsBeforePong(sid)).isEmpty();
             }
         }
     }
@@ -439,7 +402,7 @@ class TurnTest {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("cancel race");
-            subscribe(alice, sid);
+            alice.subscribe(sid);
             int cancelled = 0;
             for (int round = 0; round < 20; round++) {
                 String sendId = WsClient.nextId();
@@ -450,7 +413,7 @@ class TurnTest {
                 events.addAll(alice.eventsUntilTurnEnds(sid));
                 String turnId = alice.reply(sendId).path("turnId").asText();
                 assertThat(events).allMatch(e -> turnId.equals(e.path("turnId").asText()));
-                assertThat(eventsBeforePong(alice, sid)).as("round %d: events after the terminal one", round).isEmpty();
+                assertThat(alice.eventsBeforePong(sid)).as("round %d: events after the terminal one", round).isEmpty();
 
                 if ("cancel_requested".equals(reply.path("type").asText())) {
                     cancelled++;
@@ -461,9 +424,9 @@ class TurnTest {
                     assertSingleTerminalLast(events, "turn_completed");
                 }
             }
-            List<JsonNode> stored = history(alice, sid);
+            List<JsonNode> stored = alice.history(sid);
             long turns = stored.stream().filter(e -> "user_message".equals(e.path("kind").asText())).count();
-            long terminals = stored.stream().filter(e -> TERMINAL.contains(e.path("kind").asText())).count();
+            long terminals = stored.stream().filter(e -> TERMINAL_KINDS.contains(e.path("kind").asText())).count();
             assertThat(terminals).as("one terminal event per turn").isEqualTo(turns).isEqualTo(20);
             assertThat(cancelled).as("both outcomes occur: short turns end first, long ones are cancelled")
                     .isBetween(1, 19);
@@ -475,7 +438,7 @@ class TurnTest {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("concurrent decisions");
-            subscribe(alice, sid);
+            alice.subscribe(sid);
             for (int round = 0; round < 10; round++) {
                 String requestId = awaitPermissionRequest(alice, sid, "/sim permission hang").path("data")
                         .path("requestId").asText();
@@ -500,7 +463,7 @@ class TurnTest {
                 assertThat(alice.request("cancel_turn", "sessionId", sid).path("type").asText()).isEqualTo("cancel_requested");
                 alice.eventsUntilTurnEnds(sid);
             }
-            List<JsonNode> stored = history(alice, sid);
+            List<JsonNode> stored = alice.history(sid);
             List<JsonNode> resolutions = stored.stream().filter(e -> "permission_resolved".equals(e.path("kind").asText()))
                     .toList();
             assertThat(resolutions).as("one resolution per request").hasSize(10);

@@ -9,11 +9,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -67,27 +64,15 @@ class SoakIT {
         }
     }
 
-    private static double metric(GatewayProcess gw, String name, String labels) throws Exception {
-        String labelPart = labels.isEmpty() ? "(\\{[^}]*})?" : "\\{[^}]*" + Pattern.quote(labels) + "[^}]*}";
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + labelPart + " ([0-9.eE+-]+)$")
-                .matcher(gw.get("/q/metrics"));
-        double sum = 0;
-        while (m.find()) {
-            sum += Double.parseDouble(m.group(m.groupCount()));
-        }
-        return sum;
-    }
-
     private static double heapAfterGc(GatewayProcess gw) throws Exception {
         new ProcessBuilder("jcmd", Long.toString(gw.pid()), "GC.run").redirectErrorStream(true).start().waitFor();
-        return metric(gw, "jvm_memory_used_bytes", "area=\"heap\"");
+        return gw.metric("jvm_memory_used_bytes", "area=\"heap\"");
     }
 
     @Test
     void everySubscriberGetsEveryEventInOrderAndResourcesStayFlat() throws Exception {
         long minutes = Long.getLong("soak.minutes");
-        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
-        Files.createDirectories(db.getParent());
+        Path db = GatewayProcess.freshDb();
         try (GatewayProcess gw = GatewayProcess.start(db, "soak", "-Xmx512m",
                 "-Ddiminuendo.limits.max-connections-per-user=1000")) {
             HttpClient http = HttpClient.newHttpClient();
@@ -110,7 +95,7 @@ class SoakIT {
                 }
                 checkers.add(perSession);
             }
-            double threadsAtStart = metric(gw, "jvm_threads_live_threads", "");
+            double threadsAtStart = gw.metric("jvm_threads_live_threads", "");
             double heapAtStart = -1;
             long deadline = System.nanoTime() + Duration.ofMinutes(minutes).toNanos();
             long warmupEnd = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -142,7 +127,7 @@ class SoakIT {
                     delivered += c.events.get();
                 }
             }
-            double threadsAtEnd = metric(gw, "jvm_threads_live_threads", "");
+            double threadsAtEnd = gw.metric("jvm_threads_live_threads", "");
             double heapAtEnd = heapAfterGc(gw);
             String summary = String.format("soak: %d min, %d connections, %d turns, %d events stored, %d deliveries, lost 0; "
                     + "threads %.0f -> %.0f; heap after GC %.1f MB -> %.1f MB", minutes, sockets.size() + 1, turns,

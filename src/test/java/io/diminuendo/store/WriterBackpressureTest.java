@@ -1,6 +1,5 @@
 package io.diminuendo.store;
 
-import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
@@ -16,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.diminuendo.support.Metrics;
 import io.diminuendo.support.Tenants;
 import io.diminuendo.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -50,23 +50,22 @@ class WriterBackpressureTest {
         String token = Tenants.token(Tenants.fresh("writer"), "alice");
         try (WsClient c = WsClient.authenticated(ws, token)) {
             String sessionId = c.createSession("long turn");
-            assertThat(c.request("subscribe", "sessionId", sessionId).path("type").asText()).isEqualTo("subscribed");
+            c.subscribe(sessionId);
 
-            metric("diminuendo_writer_queue_depth"); // warm the HTTP client up before the turn starts
+            Metrics.value("diminuendo_writer_queue_depth"); // warm the HTTP client up before the turn starts
             AtomicBoolean turnRunning = new AtomicBoolean(true);
             CompletableFuture<List<Double>> depths = CompletableFuture.supplyAsync(() -> {
                 List<Double> samples = new ArrayList<>();
                 while (turnRunning.get()) {
-                    samples.add(metric("diminuendo_writer_queue_depth"));
+                    samples.add(Metrics.value("diminuendo_writer_queue_depth"));
                 }
                 return samples;
             });
-            JsonNode accepted = c.request("send_message", "sessionId", sessionId, "text", "/sim tokens=" + TOKENS + " delay_ms=0");
-            assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
+            String turnId = c.sendMessage(sessionId, "/sim tokens=" + TOKENS + " delay_ms=0");
             List<JsonNode> live = c.eventsUntilTurnEnds(sessionId);
             turnRunning.set(false);
 
-            assertWholeTurn(live, accepted.path("turnId").asText());
+            assertWholeTurn(live, turnId);
             List<Double> samples = depths.get();
             assertThat(samples).isNotEmpty();
             System.out.printf("writer queue depth: %d samples, max %.0f%n", samples.size(),
@@ -74,7 +73,7 @@ class WriterBackpressureTest {
             assertThat(samples).as("writer queue depth samples").allSatisfy(d -> assertThat(d).isLessThanOrEqualTo(CAPACITY));
             assertThat(samples).as("the turn really was held back by a full queue").anySatisfy(
                     d -> assertThat(d).isGreaterThanOrEqualTo(CAPACITY / 2));
-            assertThat(metric("diminuendo_writer_queue_capacity")).isEqualTo(CAPACITY);
+            assertThat(Metrics.value("diminuendo_writer_queue_capacity")).isEqualTo(CAPACITY);
 
             List<JsonNode> stored = new ArrayList<>();
             long after = 0;
@@ -100,12 +99,11 @@ class WriterBackpressureTest {
         try (WsClient streamer = WsClient.authenticated(ws, token)) {
             String busy = streamer.createSession("busy");
             String renamed = streamer.createSession("v-initial");
-            assertThat(streamer.request("subscribe", "sessionId", busy).path("type").asText()).isEqualTo("subscribed");
+            streamer.subscribe(busy);
             for (int i = 0; i < 3; i++) {
                 clients.add(WsClient.authenticated(ws, token));
             }
-            JsonNode accepted = streamer.request("send_message", "sessionId", busy, "text", "/sim tokens=" + TOKENS + " delay_ms=0");
-            assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
+            streamer.sendMessage(busy, "/sim tokens=" + TOKENS + " delay_ms=0");
             streamer.awaitEvent(busy, "text_delta");
 
             // pipelined: every request is on the wire before any reply is read
@@ -191,12 +189,5 @@ class WriterBackpressureTest {
                 assertThat(e.path("data").path("text").asText()).isEqualTo("tok" + (i - 2) + " ");
             }
         }
-    }
-
-    private static double metric(String name) {
-        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
-                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).max()
-                .orElseThrow(() -> new AssertionError("no metric " + name));
     }
 }

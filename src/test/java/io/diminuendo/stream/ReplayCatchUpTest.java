@@ -1,5 +1,9 @@
 package io.diminuendo.stream;
 
+import static io.diminuendo.support.Events.isEventOf;
+import static io.diminuendo.support.Events.isTerminal;
+import static io.diminuendo.support.Events.seqRange;
+import static io.diminuendo.support.Events.seqs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -7,7 +11,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.LongStream;
 
 import org.junit.jupiter.api.Test;
 
@@ -36,15 +39,6 @@ class ReplayCatchUpTest {
     @TestHTTPResource("/ws")
     URI ws;
 
-    private static boolean isEventOf(JsonNode n, String sessionId) {
-        return "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText());
-    }
-
-    private static boolean isTerminal(JsonNode n) {
-        String kind = n.path("kind").asText();
-        return kind.equals("turn_completed") || kind.equals("turn_failed") || kind.equals("turn_cancelled");
-    }
-
     @Test
     void aClientReplayingALongHistoryWhileATurnStreamsGetsEverySeqOnceInOrderAndIsNotCut() {
         String token = Tenants.token(Tenants.fresh("catch-up"), "carol");
@@ -55,18 +49,14 @@ class ReplayCatchUpTest {
                 WsClient late = WsClient.authenticated(ws, token)) {
             String sid = sender.createSession("catch-up");
             // the history, streamed with nobody subscribed (a 64-frame queue could not take the simulator's bursts)
-            assertThat(sender.request("send_message", "sessionId", sid, "text", "/sim tokens=" + HISTORY_TOKENS)
-                    .path("type").asText()).isEqualTo("message_accepted");
+            sender.sendMessage(sid, "/sim tokens=" + HISTORY_TOKENS);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).until(() -> "idle".equals(
                     sender.request("get_session", "sessionId", sid).path("session").path("status").asText()));
             long history = sender.request("get_session", "sessionId", sid).path("session").path("lastSeq").asLong();
             assertThat(history).isGreaterThan(HISTORY_TOKENS);
 
             assertThat(observer.request("subscribe", "sessionId", sid).path("lastSeq").asLong()).isEqualTo(history);
-            JsonNode accepted = sender.request("send_message", "sessionId", sid, "text",
-                    "/sim tokens=" + TURN_TOKENS + " delay_ms=1");
-            assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
-            String turnId = accepted.path("turnId").asText();
+            String turnId = sender.sendMessage(sid, "/sim tokens=" + TURN_TOKENS + " delay_ms=1");
             List<JsonNode> observed = new ArrayList<>();
             while (observed.size() < 100) {
                 observed.add(observer.await(n -> isEventOf(n, sid)));
@@ -91,8 +81,7 @@ class ReplayCatchUpTest {
             }
             observed.addAll(observer.eventsUntilTurnEnds(sid));
             long last = observed.get(observed.size() - 1).path("seq").asLong();
-            assertThat(observed.stream().map(e -> e.path("seq").asLong()).toList())
-                    .containsExactlyElementsOf(LongStream.rangeClosed(history + 1, last).boxed().toList());
+            assertThat(seqs(observed)).containsExactlyElementsOf(seqRange(history + 1, last));
 
             assertThat(late.isClosed()).as("the replaying client is still connected").isFalse();
             int at = -1;
@@ -106,8 +95,8 @@ class ReplayCatchUpTest {
             assertThat(at).as("subscribed sent").isNotNegative();
             long boundary = frames.get(at).path("lastSeq").asLong();
             assertThat(at).as("replayed events before subscribed (lastSeq %d)", boundary).isEqualTo((int) boundary);
-            assertThat(frames.stream().filter(f -> isEventOf(f, sid)).map(e -> e.path("seq").asLong()).toList())
-                    .as("every seq exactly once, in order").containsExactlyElementsOf(LongStream.rangeClosed(1, last).boxed().toList());
+            assertThat(seqs(frames.stream().filter(f -> isEventOf(f, sid)).toList()))
+                    .as("every seq exactly once, in order").containsExactlyElementsOf(seqRange(1, last));
             assertThat(boundary).as("subscribed.lastSeq: after the history, at most the last event").isBetween(history + 100, last);
 
             assertThat(late.request("ping").path("type").asText()).isEqualTo("pong");

@@ -1,5 +1,9 @@
 package io.diminuendo.stream;
 
+import static io.diminuendo.support.Events.isEventOf;
+import static io.diminuendo.support.Events.isTerminal;
+import static io.diminuendo.support.Events.seqRange;
+import static io.diminuendo.support.Events.seqs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
@@ -7,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.LongStream;
 
 import org.junit.jupiter.api.Test;
 
@@ -33,29 +36,6 @@ class ReplayTest {
         long lastSeq() {
             return subscribed.path("lastSeq").asLong();
         }
-    }
-
-    private static boolean isEventOf(JsonNode n, String sessionId) {
-        return "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText());
-    }
-
-    private static boolean isTerminal(JsonNode n) {
-        String kind = n.path("kind").asText();
-        return kind.equals("turn_completed") || kind.equals("turn_failed") || kind.equals("turn_cancelled");
-    }
-
-    private static List<Long> seqs(List<JsonNode> events) {
-        return events.stream().map(e -> e.path("seq").asLong()).toList();
-    }
-
-    private static List<Long> range(long fromInclusive, long toInclusive) {
-        return LongStream.rangeClosed(fromInclusive, toInclusive).boxed().toList();
-    }
-
-    private static String sendMessage(WsClient c, String sessionId, String text) {
-        JsonNode reply = c.request("send_message", "sessionId", sessionId, "text", text);
-        assertThat(reply.path("type").asText()).as("send_message reply %s", reply).isEqualTo("message_accepted");
-        return reply.path("turnId").asText();
     }
 
     /** Sends {@code subscribe} with {@code afterSeq} (none when negative) without waiting; returns the request id. */
@@ -101,10 +81,10 @@ class ReplayTest {
         assertThat(lastSeq).as("%s: subscribed.lastSeq", label).isGreaterThanOrEqualTo(Math.min(d.afterSeq(), untilSeq));
         assertThat(seqs(d.replayed())).as("%s: replayed (afterSeq %d, lastSeq %d)", label, d.afterSeq(), lastSeq)
                 .allMatch(s -> s <= lastSeq)
-                .containsExactlyElementsOf(range(d.afterSeq() + 1, lastSeq));
+                .containsExactlyElementsOf(seqRange(d.afterSeq() + 1, lastSeq));
         assertThat(seqs(d.live())).as("%s: live after lastSeq %d", label, lastSeq)
                 .allMatch(s -> s > lastSeq)
-                .containsExactlyElementsOf(range(lastSeq + 1, untilSeq));
+                .containsExactlyElementsOf(seqRange(lastSeq + 1, untilSeq));
         for (JsonNode e : d.replayed()) {
             assertThat(e).as("%s: replayed frame", label).isEqualTo(reference.get(e.path("seq").asLong()));
         }
@@ -126,10 +106,9 @@ class ReplayTest {
         assertThat(c.request("subscribe", "sessionId", sessionId).path("lastSeq").asLong()).isZero();
         List<JsonNode> all = new ArrayList<>();
         for (String prompt : prompts) {
-            sendMessage(c, sessionId, prompt);
-            all.addAll(c.eventsUntilTurnEnds(sessionId));
+            all.addAll(c.runTurn(sessionId, prompt));
         }
-        assertThat(seqs(all)).containsExactlyElementsOf(range(1, all.size()));
+        assertThat(seqs(all)).containsExactlyElementsOf(seqRange(1, all.size()));
         return all;
     }
 
@@ -152,9 +131,9 @@ class ReplayTest {
             assertThat(d.subscribed().path("status").asText()).isEqualTo("idle");
             assertThat(d.subscribed().path("epoch").asText()).isNotBlank();
 
-            sendMessage(alice, sid, "/sim tokens=2");
+            alice.sendMessage(sid, "/sim tokens=2");
             List<JsonNode> next = bob.eventsUntilTurnEnds(sid);
-            assertThat(seqs(next)).containsExactlyElementsOf(range(last + 1, last + next.size()));
+            assertThat(seqs(next)).containsExactlyElementsOf(seqRange(last + 1, last + next.size()));
         }
     }
 
@@ -202,7 +181,7 @@ class ReplayTest {
                 late.add(WsClient.authenticated(ws, i % 2 == 0 ? Keys.BOB : Keys.ALICE));
             }
             String sid = observer.createSession("race " + prompt);
-            assertThat(observer.request("subscribe", "sessionId", sid).path("type").asText()).isEqualTo("subscribed");
+            observer.subscribe(sid);
             observer.send(WsClient.frame("send_message", "sessionId", sid, "text", prompt).put("id", WsClient.nextId()));
 
             List<JsonNode> observed = new ArrayList<>();
@@ -224,7 +203,7 @@ class ReplayTest {
                 observed.addAll(observer.eventsUntilTurnEnds(sid));
             }
             long terminalSeq = observed.get(observed.size() - 1).path("seq").asLong();
-            assertThat(seqs(observed)).as("the observer's own live stream").containsExactlyElementsOf(range(1, terminalSeq));
+            assertThat(seqs(observed)).as("the observer's own live stream").containsExactlyElementsOf(seqRange(1, terminalSeq));
             Map<Long, JsonNode> reference = bySeq(observed);
 
             int crossed = 0;
@@ -255,10 +234,10 @@ class ReplayTest {
             Delivery d = collect(c, sid, id, 5, last);
             assertSeamless(d, last, bySeq(all), "resubscribe afterSeq 5");
 
-            sendMessage(c, sid, "/sim tokens=25");
+            c.sendMessage(sid, "/sim tokens=25");
             List<JsonNode> next = c.eventsUntilTurnEnds(sid);
             assertThat(seqs(next)).as("each live event once, not once per subscription")
-                    .containsExactlyElementsOf(range(last + 1, last + next.size()));
+                    .containsExactlyElementsOf(seqRange(last + 1, last + next.size()));
             assertThat(c.request("ping").path("type").asText()).isEqualTo("pong");
             assertThat(c.drain()).noneMatch(n -> isEventOf(n, sid));
         }
@@ -268,14 +247,14 @@ class ReplayTest {
     void resubscribingWhileATurnStreamsRestartsFromAfterSeqWithoutDuplicatingTheNewStream() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = c.createSession("resubscribe live");
-            assertThat(c.request("subscribe", "sessionId", sid).path("type").asText()).isEqualTo("subscribed");
+            c.subscribe(sid);
             c.send(WsClient.frame("send_message", "sessionId", sid, "text", "/sim tokens=400 delay_ms=1")
                     .put("id", WsClient.nextId()));
             List<JsonNode> before = new ArrayList<>();
             while (before.size() < 40) {
                 before.add(c.await(n -> isEventOf(n, sid)));
             }
-            assertThat(seqs(before)).containsExactlyElementsOf(range(1, 40));
+            assertThat(seqs(before)).containsExactlyElementsOf(seqRange(1, 40));
 
             String id = sendSubscribe(c, sid, 40);
             // Frames the old subscription sent before the server handled the resubscribe come first (seq 41..x),
@@ -302,12 +281,12 @@ class ReplayTest {
             }
             List<Long> oldTail = s.subList(0, restart);
             List<Long> replayed = s.subList(restart, s.size());
-            assertThat(oldTail).containsExactlyElementsOf(range(41, 40 + oldTail.size()));
-            assertThat(replayed).as("the new subscription's replay").containsExactlyElementsOf(range(41, lastSeq));
+            assertThat(oldTail).containsExactlyElementsOf(seqRange(41, 40 + oldTail.size()));
+            assertThat(replayed).as("the new subscription's replay").containsExactlyElementsOf(seqRange(41, lastSeq));
 
             List<JsonNode> live = c.eventsUntilTurnEnds(sid);
             assertThat(seqs(live)).as("live frames after the new subscribed reply")
-                    .containsExactlyElementsOf(range(lastSeq + 1, lastSeq + live.size()));
+                    .containsExactlyElementsOf(seqRange(lastSeq + 1, lastSeq + live.size()));
             assertThat(c.request("ping").path("type").asText()).isEqualTo("pong");
             assertThat(c.drain()).noneMatch(n -> isEventOf(n, sid));
         }
@@ -318,7 +297,7 @@ class ReplayTest {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
             String sessionId = c.createSession("replaced replay");
             c.request("subscribe", "sessionId", sessionId);
-            sendMessage(c, sessionId, "/sim tokens=3000");
+            c.sendMessage(sessionId, "/sim tokens=3000");
             c.eventsUntilTurnEnds(sessionId);
 
             String first = sendSubscribe(c, sessionId, 0);

@@ -1,12 +1,14 @@
 package io.diminuendo.stream;
 
+import static io.diminuendo.support.Events.kinds;
+import static io.diminuendo.support.Events.seqRange;
+import static io.diminuendo.support.Events.seqs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.stream.LongStream;
 
 import org.junit.jupiter.api.Test;
 
@@ -24,61 +26,26 @@ class StreamTest {
     @TestHTTPResource("/ws")
     URI ws;
 
-    private static boolean isEventOf(JsonNode n, String sessionId) {
-        return "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText());
-    }
-
-    private static List<Long> seqs(List<JsonNode> events) {
-        return events.stream().map(e -> e.path("seq").asLong()).toList();
-    }
-
-    private static List<String> kinds(List<JsonNode> events) {
-        return events.stream().map(e -> e.path("kind").asText()).toList();
-    }
-
-    private static List<Long> range(long fromInclusive, long toInclusive) {
-        return LongStream.rangeClosed(fromInclusive, toInclusive).boxed().toList();
-    }
-
-    private static JsonNode subscribe(WsClient c, String sessionId) {
-        JsonNode reply = c.request("subscribe", "sessionId", sessionId);
-        assertThat(reply.path("type").asText()).as("subscribe reply %s", reply).isEqualTo("subscribed");
-        return reply;
-    }
-
-    /** Sends a prompt, checks it was accepted, and returns the turn id. */
-    private static String send(WsClient c, String sessionId, String text) {
-        JsonNode reply = c.request("send_message", "sessionId", sessionId, "text", text);
-        assertThat(reply.path("type").asText()).as("send_message reply %s", reply).isEqualTo("message_accepted");
-        return reply.path("turnId").asText();
-    }
-
-    /** Events of the session that reached {@code c} before the reply to a ping sent now. */
-    private static List<JsonNode> eventsBeforePong(WsClient c, String sessionId) {
-        assertThat(c.request("ping").path("type").asText()).isEqualTo("pong");
-        return c.drain().stream().filter(n -> isEventOf(n, sessionId)).toList();
-    }
-
     @Test
     void seqStartsAtOneAndIncreasesByOneAcrossConsecutiveTurns() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = c.createSession("seq continuity");
-            assertThat(subscribe(c, sid).path("lastSeq").asLong()).isZero();
+            assertThat(c.subscribe(sid).path("lastSeq").asLong()).isZero();
 
-            String first = send(c, sid, "first turn");
+            String first = c.sendMessage(sid, "first turn");
             List<JsonNode> turn1 = c.eventsUntilTurnEnds(sid);
-            String second = send(c, sid, "/sim tokens=5");
+            String second = c.sendMessage(sid, "/sim tokens=5");
             List<JsonNode> turn2 = c.eventsUntilTurnEnds(sid);
 
             List<JsonNode> all = new ArrayList<>(turn1);
             all.addAll(turn2);
-            assertThat(seqs(all)).containsExactlyElementsOf(range(1, all.size()));
+            assertThat(seqs(all)).containsExactlyElementsOf(seqRange(1, all.size()));
             assertThat(turn1).allMatch(e -> first.equals(e.path("turnId").asText()));
             assertThat(turn2).allMatch(e -> second.equals(e.path("turnId").asText()));
             assertThat(first).isNotEqualTo(second);
             assertThat(c.request("get_session", "sessionId", sid).path("session").path("lastSeq").asLong())
                     .isEqualTo(all.size());
-            assertThat(eventsBeforePong(c, sid)).as("nothing after the second terminal event").isEmpty();
+            assertThat(c.eventsBeforePong(sid)).as("nothing after the second terminal event").isEmpty();
         }
     }
 
@@ -86,9 +53,9 @@ class StreamTest {
     void aTurnIsUserMessageThenTurnStartedThenAgentEventsThenExactlyOneTerminalEvent() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = c.createSession("turn order");
-            subscribe(c, sid);
+            c.subscribe(sid);
             for (String prompt : List.of("hello order", "/sim thinking tool tokens=4", "/sim error")) {
-                String turnId = send(c, sid, prompt);
+                String turnId = c.sendMessage(sid, prompt);
                 List<JsonNode> events = c.eventsUntilTurnEnds(sid);
 
                 JsonNode user = events.get(0);
@@ -106,7 +73,7 @@ class StreamTest {
                 assertThat(kinds.get(kinds.size() - 1)).isIn("turn_completed", "turn_failed");
                 assertThat(events).allMatch(e -> turnId.equals(e.path("turnId").asText()));
                 assertThat(events).allMatch(e -> e.path("ts").asLong() > 0 && e.path("data").isObject());
-                assertThat(eventsBeforePong(c, sid)).as("no event after the terminal one of %s", prompt).isEmpty();
+                assertThat(c.eventsBeforePong(sid)).as("no event after the terminal one of %s", prompt).isEmpty();
             }
         }
     }
@@ -115,8 +82,8 @@ class StreamTest {
     void simTokensFiftyYieldsExactlyFiftyTextDeltasInOrder() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = c.createSession("fifty");
-            subscribe(c, sid);
-            send(c, sid, "/sim tokens=50");
+            c.subscribe(sid);
+            c.sendMessage(sid, "/sim tokens=50");
             List<JsonNode> events = c.eventsUntilTurnEnds(sid);
 
             List<String> texts = events.stream().filter(e -> "text_delta".equals(e.path("kind").asText()))
@@ -134,18 +101,18 @@ class StreamTest {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("shared stream");
-            subscribe(alice, sid);
-            subscribe(bob, sid);
+            alice.subscribe(sid);
+            bob.subscribe(sid);
 
-            send(alice, sid, "/sim thinking tool tokens=200");
+            alice.sendMessage(sid, "/sim thinking tool tokens=200");
             List<JsonNode> seenByAlice = alice.eventsUntilTurnEnds(sid);
             List<JsonNode> seenByBob = bob.eventsUntilTurnEnds(sid);
-            send(bob, sid, "a second turn, sent by bob");
+            bob.sendMessage(sid, "a second turn, sent by bob");
             seenByAlice.addAll(alice.eventsUntilTurnEnds(sid));
             seenByBob.addAll(bob.eventsUntilTurnEnds(sid));
 
             assertThat(seenByAlice).hasSizeGreaterThan(200);
-            assertThat(seqs(seenByAlice)).containsExactlyElementsOf(range(1, seenByAlice.size()));
+            assertThat(seqs(seenByAlice)).containsExactlyElementsOf(seqRange(1, seenByAlice.size()));
             assertThat(seenByBob).as("same seq, kind, turnId, ts and data, frame for frame")
                     .containsExactlyElementsOf(seenByAlice);
             assertThat(seenByBob.get(seenByBob.size() - 1).path("turnId").asText())
@@ -158,22 +125,22 @@ class StreamTest {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("live only");
-            subscribe(alice, sid);
-            send(alice, sid, "/sim tokens=10");
+            alice.subscribe(sid);
+            alice.sendMessage(sid, "/sim tokens=10");
             List<JsonNode> earlier = alice.eventsUntilTurnEnds(sid);
             long last = earlier.get(earlier.size() - 1).path("seq").asLong();
 
-            JsonNode subscribed = subscribe(bob, sid);
+            JsonNode subscribed = bob.subscribe(sid);
             assertThat(subscribed.path("sessionId").asText()).isEqualTo(sid);
             assertThat(subscribed.path("lastSeq").asLong()).isEqualTo(last);
             assertThat(subscribed.path("status").asText()).isEqualTo("idle");
             assertThat(bob.request("get_session", "sessionId", sid).path("session").path("lastSeq").asLong())
                     .isEqualTo(last);
-            assertThat(eventsBeforePong(bob, sid)).as("no history without afterSeq").isEmpty();
+            assertThat(bob.eventsBeforePong(sid)).as("no history without afterSeq").isEmpty();
 
-            send(alice, sid, "/sim tokens=3");
+            alice.sendMessage(sid, "/sim tokens=3");
             List<JsonNode> newer = bob.eventsUntilTurnEnds(sid);
-            assertThat(seqs(newer)).containsExactlyElementsOf(range(last + 1, last + newer.size()));
+            assertThat(seqs(newer)).containsExactlyElementsOf(seqRange(last + 1, last + newer.size()));
             assertThat(newer).containsExactlyElementsOf(alice.eventsUntilTurnEnds(sid));
         }
     }
@@ -183,11 +150,11 @@ class StreamTest {
         try (WsClient alice = WsClient.authenticated(ws, Keys.ALICE);
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("join running");
-            subscribe(alice, sid);
-            send(alice, sid, "/sim hang");
+            alice.subscribe(sid);
+            alice.sendMessage(sid, "/sim hang");
             JsonNode working = alice.awaitEvent(sid, "text_delta");
 
-            JsonNode subscribed = subscribe(bob, sid);
+            JsonNode subscribed = bob.subscribe(sid);
             assertThat(subscribed.path("status").asText()).isEqualTo("running");
             assertThat(subscribed.path("lastSeq").asLong()).isEqualTo(working.path("seq").asLong());
 
@@ -204,11 +171,11 @@ class StreamTest {
                 WsClient bob = WsClient.authenticated(ws, Keys.BOB)) {
             String sid = alice.createSession("unsubscribe me");
             String other = alice.createSession("still subscribed");
-            subscribe(alice, sid);
-            subscribe(bob, sid);
-            subscribe(bob, other);
+            alice.subscribe(sid);
+            bob.subscribe(sid);
+            bob.subscribe(other);
 
-            send(alice, sid, "/sim tokens=3");
+            alice.sendMessage(sid, "/sim tokens=3");
             alice.eventsUntilTurnEnds(sid);
             assertThat(bob.eventsUntilTurnEnds(sid)).isNotEmpty();
 
@@ -216,11 +183,11 @@ class StreamTest {
             assertThat(reply.path("type").asText()).isEqualTo("unsubscribed");
             assertThat(reply.path("sessionId").asText()).isEqualTo(sid);
 
-            send(alice, sid, "/sim tokens=20");
-            send(alice, other, "/sim tokens=2");
+            alice.sendMessage(sid, "/sim tokens=20");
+            alice.sendMessage(other, "/sim tokens=2");
             assertThat(alice.eventsUntilTurnEnds(sid)).hasSizeGreaterThan(20);
             assertThat(bob.eventsUntilTurnEnds(other)).as("the other subscription keeps working").isNotEmpty();
-            assertThat(eventsBeforePong(bob, sid)).as("events of the unsubscribed session").isEmpty();
+            assertThat(bob.eventsBeforePong(sid)).as("events of the unsubscribed session").isEmpty();
         }
     }
 
@@ -228,8 +195,8 @@ class StreamTest {
     void historyPagesInAscendingOrderWithTheLastSeq() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
             String sid = c.createSession("history pages");
-            subscribe(c, sid);
-            send(c, sid, "/sim tokens=20");
+            c.subscribe(sid);
+            c.sendMessage(sid, "/sim tokens=20");
             List<JsonNode> live = c.eventsUntilTurnEnds(sid);
             long last = live.size();
             assertThat(last).isGreaterThan(20);
@@ -248,7 +215,7 @@ class StreamTest {
                 if (events.isEmpty()) {
                     break;
                 }
-                assertThat(seqs(events)).containsExactlyElementsOf(range(after + 1, after + events.size()));
+                assertThat(seqs(events)).containsExactlyElementsOf(seqRange(after + 1, after + events.size()));
                 paged.addAll(events);
                 after = events.get(events.size() - 1).path("seq").asLong();
                 pages++;
@@ -283,10 +250,10 @@ class StreamTest {
             assertThat(foreign.path("code").asText()).isEqualTo("not_found");
             assertThat(eve.request("history", "sessionId", sid).path("code").asText()).isEqualTo("not_found");
 
-            subscribe(alice, sid);
-            send(alice, sid, "/sim tokens=2");
+            alice.subscribe(sid);
+            alice.sendMessage(sid, "/sim tokens=2");
             alice.eventsUntilTurnEnds(sid);
-            assertThat(eventsBeforePong(eve, sid)).isEmpty();
+            assertThat(eve.eventsBeforePong(sid)).isEmpty();
             assertThat(alice.request("ping").path("type").asText()).as("the connection survives").isEqualTo("pong");
         }
     }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -89,6 +90,13 @@ public final class GatewayProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** A path for a new database file under {@code target/it-data} (the directory is created, the file is not). */
+    public static Path freshDb() throws IOException {
+        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
+        Files.createDirectories(db.getParent());
+        return db;
+    }
+
     public static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -127,6 +135,11 @@ public final class GatewayProcess implements AutoCloseable {
     public String get(String path) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    /** The sum of the series of meter {@code name} whose labels include {@code label} (all when empty), as {@link Metrics#sumIn}. */
+    public double metric(String name, String label) throws IOException, InterruptedException {
+        return Metrics.sumIn(get("/q/metrics"), name, label);
     }
 
     public URI ws() {

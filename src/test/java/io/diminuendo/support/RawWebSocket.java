@@ -162,6 +162,12 @@ public final class RawWebSocket implements AutoCloseable {
     }
 
     /** Reads frames until one whose text contains {@code marker}; fails on close or timeout. */
+    /** Sends an {@code authenticate} frame with {@code token} and reads until {@code authenticated} comes back. */
+    public void authenticate(String token) throws IOException {
+        sendText("{\"type\":\"authenticate\",\"token\":\"" + token + "\"}");
+        readTextUntil("\"authenticated\"");
+    }
+
     public String readTextUntil(String marker) throws IOException {
         while (true) {
             Frame f = read();

@@ -170,15 +170,14 @@ public final class WsClient implements AutoCloseable {
 
     /** Waits for the event of {@code sessionId} with the given kind. */
     public JsonNode awaitEvent(String sessionId, String kind) {
-        return await(n -> "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText())
-                && kind.equals(n.path("kind").asText()));
+        return await(n -> Events.isEventOf(n, sessionId) && kind.equals(n.path("kind").asText()));
     }
 
     /** Every event of {@code sessionId} received until (and including) the first whose kind is in {@code stopKinds}. */
     public List<JsonNode> eventsUntil(String sessionId, String... stopKinds) {
         List<JsonNode> out = new ArrayList<>();
         while (true) {
-            JsonNode e = await(n -> "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText()));
+            JsonNode e = await(n -> Events.isEventOf(n, sessionId));
             out.add(e);
             for (String k : stopKinds) {
                 if (k.equals(e.path("kind").asText())) {
@@ -190,7 +189,16 @@ public final class WsClient implements AutoCloseable {
 
     /** Events of the session until the turn's terminal event. */
     public List<JsonNode> eventsUntilTurnEnds(String sessionId) {
-        return eventsUntil(sessionId, "turn_completed", "turn_failed", "turn_cancelled");
+        return eventsUntil(sessionId, Events.TERMINAL_KINDS.toArray(String[]::new));
+    }
+
+    /** Events of the session that reached this client before the reply to a ping sent now; fails unless it is a pong. */
+    public List<JsonNode> eventsBeforePong(String sessionId) {
+        JsonNode pong = request("ping");
+        if (!"pong".equals(pong.path("type").asText())) {
+            throw new AssertionError("ping not answered with pong: " + pong);
+        }
+        return drain().stream().filter(n -> Events.isEventOf(n, sessionId)).toList();
     }
 
     /** Frames received and not yet consumed, without waiting. */
@@ -224,6 +232,62 @@ public final class WsClient implements AutoCloseable {
             throw new AssertionError("create_session failed: " + reply);
         }
         return reply.path("session").path("id").asText();
+    }
+
+    /**
+     * Creates a session on the backend {@code agent} (titled "on <agent>"), fails unless it was created on that
+     * backend, subscribes to it and returns its id.
+     */
+    public String sessionOn(String agent) {
+        JsonNode reply = request("create_session", "title", "on " + agent, "agent", agent);
+        if (!"session_created".equals(reply.path("type").asText())
+                || !agent.equals(reply.path("session").path("agent").asText())) {
+            throw new AssertionError("create_session on " + agent + " failed: " + reply);
+        }
+        String id = reply.path("session").path("id").asText();
+        subscribe(id);
+        return id;
+    }
+
+    /** Subscribes to the session's live events and returns the reply; fails unless it is {@code subscribed}. */
+    public JsonNode subscribe(String sessionId) {
+        JsonNode reply = request("subscribe", "sessionId", sessionId);
+        if (!"subscribed".equals(reply.path("type").asText())) {
+            throw new AssertionError("subscribe failed: " + reply);
+        }
+        return reply;
+    }
+
+    /** Sends a prompt and returns the turn id; fails unless the reply is {@code message_accepted} for that session. */
+    public String sendMessage(String sessionId, String text) {
+        JsonNode reply = request("send_message", "sessionId", sessionId, "text", text);
+        if (!"message_accepted".equals(reply.path("type").asText()) || !sessionId.equals(reply.path("sessionId").asText())) {
+            throw new AssertionError("send_message not accepted: " + reply);
+        }
+        return reply.path("turnId").asText();
+    }
+
+    /** Sends a prompt to a session this client is subscribed to and returns the turn's events through its terminal one. */
+    public List<JsonNode> runTurn(String sessionId, String text) {
+        sendMessage(sessionId, text);
+        return eventsUntilTurnEnds(sessionId);
+    }
+
+    /** The session's whole stored stream, paged through {@code history} until a page comes back empty. */
+    public List<JsonNode> history(String sessionId) {
+        List<JsonNode> all = new ArrayList<>();
+        long after = 0;
+        while (true) {
+            JsonNode page = request("history", "sessionId", sessionId, "afterSeq", after, "limit", 1000);
+            if (!"history".equals(page.path("type").asText())) {
+                throw new AssertionError("history failed: " + page);
+            }
+            if (page.path("events").isEmpty()) {
+                return all;
+            }
+            page.path("events").forEach(all::add);
+            after = all.get(all.size() - 1).path("seq").asLong();
+        }
     }
 
     @Override

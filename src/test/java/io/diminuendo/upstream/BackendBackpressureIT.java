@@ -3,14 +3,10 @@ package io.diminuendo.upstream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
@@ -25,16 +21,10 @@ import io.diminuendo.support.WsClient;
  */
 class BackendBackpressureIT {
 
-    private static double metric(GatewayProcess gw, String name) throws Exception {
-        Matcher m = Pattern.compile("(?m)^" + name + "(\\{[^}]*})? ([0-9.eE+-]+)$").matcher(gw.get("/q/metrics"));
-        return m.find() ? Double.parseDouble(m.group(2)) : 0;
-    }
-
     @Test
     void aBackendFasterThanTheStoreIsPausedAndLosesNothing() throws Exception {
         int simPort = GatewayProcess.freePort();
-        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
-        Files.createDirectories(db.getParent());
+        Path db = GatewayProcess.freshDb();
         try (GatewayProcess sim = GatewayProcess.startSimulator("backpressure-simulator", simPort);
                 GatewayProcess gw = GatewayProcess.start(db, "backpressure-gateway",
                         "-Ddiminuendo.store.writer.queue-capacity=16",
@@ -63,8 +53,8 @@ class BackendBackpressureIT {
                 }
                 assertThat(stored).isEqualTo(live);
             }
-            assertThat(metric(gw, "diminuendo_stream_pauses_total")).as("the pause path was taken").isPositive();
-            assertThat(metric(gw, "diminuendo_writer_queue_depth")).isLessThanOrEqualTo(16);
+            assertThat(gw.metric("diminuendo_stream_pauses_total", "")).as("the pause path was taken").isPositive();
+            assertThat(gw.metric("diminuendo_writer_queue_depth", "")).isLessThanOrEqualTo(16);
         }
     }
 }

@@ -1,6 +1,8 @@
 package io.diminuendo.upstream;
 
 import static io.restassured.RestAssured.given;
+import static io.diminuendo.support.Events.isEventOf;
+import static io.diminuendo.support.Events.kinds;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
@@ -9,14 +11,13 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.diminuendo.support.Keys;
+import io.diminuendo.support.Metrics;
 import io.diminuendo.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -38,27 +39,6 @@ class OpenAiBackendTest {
 
     private static FakeOpenAiServer server() {
         return OpenAiTestProfile.FakeServerResource.server;
-    }
-
-    /** Creates a session on {@code backend} and subscribes to it. */
-    private static String session(WsClient c, String backend) {
-        JsonNode created = c.request("create_session", "title", "openai test", "agent", backend);
-        assertThat(created.path("type").asText()).as("%s", created).isEqualTo("session_created");
-        assertThat(created.path("session").path("agent").asText(backend)).isEqualTo(backend);
-        String id = created.path("session").path("id").asText();
-        c.request("subscribe", "sessionId", id);
-        return id;
-    }
-
-    /** Sends a prompt and returns the turn's events from {@code turn_started} to its terminal event. */
-    private static List<JsonNode> turn(WsClient c, String sessionId, String prompt) {
-        JsonNode accepted = c.request("send_message", "sessionId", sessionId, "text", prompt);
-        assertThat(accepted.path("type").asText()).as("%s", accepted).isEqualTo("message_accepted");
-        return c.eventsUntilTurnEnds(sessionId);
-    }
-
-    private static List<String> kinds(List<JsonNode> events) {
-        return events.stream().map(e -> e.path("kind").asText()).toList();
     }
 
     private static String joined(List<JsonNode> events, String kind) {
@@ -88,8 +68,8 @@ class OpenAiBackendTest {
     void plainTextStreamsAsTextDeltasThenUsageAndCompletesWithEndTurn() {
         String prompt = "plain-text " + UUID.randomUUID();
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, prompt);
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, prompt);
             assertThat(kinds(events)).first().isEqualTo("user_message");
             assertThat(kinds(events).subList(1, 2)).containsExactly("turn_started");
             assertThat(kinds(events).stream().filter("text_delta"::equals)).hasSize(16);
@@ -115,8 +95,8 @@ class OpenAiBackendTest {
     @Test
     void crLfLineEndsSplitBetweenTheirTwoBytesMakeNoDifference() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, "plain-text crlf");
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, "plain-text crlf");
             assertThat(joined(events, "text_delta")).isEqualTo(PLAIN_TEXT);
             assertThat(last(events).path("kind").asText()).isEqualTo("turn_completed");
         }
@@ -125,8 +105,8 @@ class OpenAiBackendTest {
     @Test
     void reasoningContentBecomesThinkingDeltasBeforeTheText() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, "reasoning");
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, "reasoning");
             assertThat(joined(events, "thinking_delta")).isEqualTo("The user asks for 17 × 23. 17 × 20 = 340, 17 × 3 = 51, total 391.");
             assertThat(joined(events, "text_delta")).isEqualTo("17 × 23 = **391**.");
             assertThat(kinds(events).lastIndexOf("thinking_delta")).isLessThan(kinds(events).indexOf("text_delta"));
@@ -134,7 +114,7 @@ class OpenAiBackendTest {
             assertThat(last(events).path("data").path("stopReason").asText()).isEqualTo("end_turn");
 
             // the delta.reasoning spelling (Ollama, OpenRouter), usage on the finishing chunk
-            events = turn(c, s, "reasoning-field");
+            events = c.runTurn(s, "reasoning-field");
             assertThat(joined(events, "thinking_delta")).isEqualTo("Short thought.");
             assertThat(joined(events, "text_delta")).isEqualTo("Short answer.");
             assertThat(only(events, "usage").path("inputTokens").asLong()).isEqualTo(8);
@@ -145,8 +125,8 @@ class OpenAiBackendTest {
     @Test
     void toolCallFragmentsAreJoinedPerIndexIntoOneToolCallEach() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, "tool-call");
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, "tool-call");
             List<JsonNode> calls = events.stream().filter(e -> "tool_call".equals(e.path("kind").asText()))
                     .map(e -> e.path("data")).toList();
             assertThat(calls).hasSize(2);
@@ -170,42 +150,36 @@ class OpenAiBackendTest {
 
     @Test
     void malformedChunksAreCountedAndSkippedAndTheTurnCompletes() {
-        double before = malformedCount();
+        double before = Metrics.sum("diminuendo_backend_frames_malformed_total", "backend=\"fake\"");
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, "malformed");
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, "malformed");
             assertThat(joined(events, "text_delta")).isEqualTo("Still here.");
             assertThat(last(events).path("kind").asText()).isEqualTo("turn_completed");
         }
-        assertThat(malformedCount() - before).isEqualTo(2.0);
-    }
-
-    private static double malformedCount() {
-        String metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
-        Matcher m = Pattern.compile("(?m)^diminuendo_backend_frames_malformed_total\\{[^}]*backend=\"fake\"[^}]*} (\\S+)$").matcher(metrics);
-        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+        assertThat(Metrics.sum("diminuendo_backend_frames_malformed_total", "backend=\"fake\"") - before).isEqualTo(2.0);
     }
 
     @Test
     void httpErrorsFailTheTurnWithACodeAndAMessageTheUserCanActOn() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            assertFailed(turn(c, s, "status-401"), "backend_unauthorized", "HTTP 401", "Incorrect API key provided",
+            String s = c.sessionOn("fake");
+            assertFailed(c.runTurn(s, "status-401"), "backend_unauthorized", "HTTP 401", "Incorrect API key provided",
                     "check diminuendo.backends.fake.api-key");
-            assertFailed(turn(c, s, "status-429"), "backend_rate_limited", "HTTP 429", "Rate limit reached", "wait 20 s");
-            assertFailed(turn(c, s, "status-500"), "backend_error", "HTTP 500", "The server had an error");
-            assertFailed(turn(c, s, "status-404"), "backend_rejected", "HTTP 404", "does not exist",
+            assertFailed(c.runTurn(s, "status-429"), "backend_rate_limited", "HTTP 429", "Rate limit reached", "wait 20 s");
+            assertFailed(c.runTurn(s, "status-500"), "backend_error", "HTTP 500", "The server had an error");
+            assertFailed(c.runTurn(s, "status-404"), "backend_rejected", "HTTP 404", "does not exist",
                     "check diminuendo.backends.fake.url and .model");
             // the backend stays up: HTTP errors are answers, not connection failures
-            assertThat(turn(c, s, "plain-text").get(0).path("kind").asText()).isEqualTo("user_message");
+            assertThat(c.runTurn(s, "plain-text").get(0).path("kind").asText()).isEqualTo("user_message");
         }
     }
 
     @Test
     void aStreamEndingBeforeFinishReasonAndDoneIsTruncated() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, "truncated");
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, "truncated");
             assertThat(joined(events, "text_delta")).isEqualTo("The answer is cut");
             assertFailed(events, "backend_truncated", "ended the stream before the reply was complete");
         }
@@ -214,8 +188,8 @@ class OpenAiBackendTest {
     @Test
     void aConnectionResetMidStreamIsBackendLost() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, "dropped");
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, "dropped");
             assertFailed(events, "backend_lost", "was lost before the reply was complete");
         }
     }
@@ -223,8 +197,8 @@ class OpenAiBackendTest {
     @Test
     void anErrorChunkMidStreamIsBackendError() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, "error-midstream");
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, "error-midstream");
             assertThat(joined(events, "text_delta")).isEqualTo("Partial");
             assertFailed(events, "backend_error", "reported an error mid-reply", "The server had an error processing your request");
         }
@@ -233,8 +207,8 @@ class OpenAiBackendTest {
     @Test
     void aBodyEndingAfterFinishReasonWithoutDoneStillCompletes() {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            List<JsonNode> events = turn(c, s, "no-done");
+            String s = c.sessionOn("fake");
+            List<JsonNode> events = c.runTurn(s, "no-done");
             assertThat(joined(events, "text_delta")).isEqualTo("Done anyway.");
             assertThat(only(events, "usage").path("outputTokens").asLong()).isEqualTo(2);
             assertThat(last(events).path("kind").asText()).isEqualTo("turn_completed");
@@ -246,9 +220,9 @@ class OpenAiBackendTest {
     void noBytesForTheIdleTimeoutIsBackendTimeoutAndTheRequestIsAborted() throws Exception {
         String prompt = "stall " + UUID.randomUUID();
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
+            String s = c.sessionOn("fake");
             long start = System.nanoTime();
-            List<JsonNode> events = turn(c, s, prompt);
+            List<JsonNode> events = c.runTurn(s, prompt);
             assertFailed(events, "backend_timeout", "sent nothing for 3000 ms", "diminuendo.backends.fake.idle-timeout");
             assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(2900);
         }
@@ -259,9 +233,8 @@ class OpenAiBackendTest {
     void cancelMidStreamAbortsTheHttpRequest() throws Exception {
         String prompt = "slow 300 100 " + UUID.randomUUID();
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            JsonNode accepted = c.request("send_message", "sessionId", s, "text", prompt);
-            assertThat(accepted.path("type").asText()).isEqualTo("message_accepted");
+            String s = c.sessionOn("fake");
+            c.sendMessage(s, prompt);
             c.awaitEvent(s, "text_delta");
             c.awaitEvent(s, "text_delta");
             JsonNode reply = c.request("cancel_turn", "sessionId", s);
@@ -271,9 +244,9 @@ class OpenAiBackendTest {
             assertThat(server().awaitClosedByClient(prompt, 5000)).as("the fake server saw the connection closed").isTrue();
             Thread.sleep(300);
             assertThat(c.drain()).as("nothing after turn_cancelled")
-                    .noneMatch(f -> "event".equals(f.path("type").asText()) && s.equals(f.path("sessionId").asText()));
+                    .noneMatch(f -> isEventOf(f, s));
             // the session takes the next turn
-            assertThat(last(turn(c, s, "plain-text")).path("kind").asText()).isEqualTo("turn_completed");
+            assertThat(last(c.runTurn(s, "plain-text")).path("kind").asText()).isEqualTo("turn_completed");
         }
     }
 
@@ -282,9 +255,9 @@ class OpenAiBackendTest {
         String first = "plain-text first " + UUID.randomUUID();
         String second = "plain-text second " + UUID.randomUUID();
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "fake");
-            assertThat(last(turn(c, s, first)).path("kind").asText()).isEqualTo("turn_completed");
-            assertThat(last(turn(c, s, second)).path("kind").asText()).isEqualTo("turn_completed");
+            String s = c.sessionOn("fake");
+            assertThat(last(c.runTurn(s, first)).path("kind").asText()).isEqualTo("turn_completed");
+            assertThat(last(c.runTurn(s, second)).path("kind").asText()).isEqualTo("turn_completed");
         }
         assertThat(server().request(first).body().path("messages")).hasSize(1);
         JsonNode messages = server().request(second).body().path("messages");
@@ -297,12 +270,10 @@ class OpenAiBackendTest {
     void twoSessionsOnDifferentBackendsRunAtTheSameTime() {
         String prompt = "slow 20 50 " + UUID.randomUUID();
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String onSimulator = session(c, "simulated");
-            String onOpenAi = session(c, "fake");
-            JsonNode a = c.request("send_message", "sessionId", onOpenAi, "text", prompt);
-            JsonNode b = c.request("send_message", "sessionId", onSimulator, "text", "/sim tokens=40 delay_ms=10");
-            assertThat(a.path("type").asText()).isEqualTo("message_accepted");
-            assertThat(b.path("type").asText()).isEqualTo("message_accepted");
+            String onSimulator = c.sessionOn("simulated");
+            String onOpenAi = c.sessionOn("fake");
+            c.sendMessage(onOpenAi, prompt);
+            c.sendMessage(onSimulator, "/sim tokens=40 delay_ms=10");
             List<JsonNode> simulated = c.eventsUntilTurnEnds(onSimulator);
             List<JsonNode> openai = c.eventsUntilTurnEnds(onOpenAi);
             assertThat(last(simulated).path("kind").asText()).isEqualTo("turn_completed");
@@ -320,8 +291,8 @@ class OpenAiBackendTest {
     @Test
     void aServerThatRefusesConnectionsIsBackendLostAndDownUntilItAcceptsConnectionsAgain() throws Exception {
         try (WsClient c = WsClient.authenticated(ws, Keys.ALICE)) {
-            String s = session(c, "dead");
-            assertFailed(turn(c, s, "hello"), "backend_lost", "could not connect to agent backend 'dead'",
+            String s = c.sessionOn("dead");
+            assertFailed(c.runTurn(s, "hello"), "backend_lost", "could not connect to agent backend 'dead'",
                     "check that the server is running and diminuendo.backends.dead.url");
             JsonNode refused = c.request("send_message", "sessionId", s, "text", "again");
             assertThat(refused.path("type").asText()).isEqualTo("error");

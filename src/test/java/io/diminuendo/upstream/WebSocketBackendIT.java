@@ -1,17 +1,14 @@
 package io.diminuendo.upstream;
 
+import static io.diminuendo.support.Events.kinds;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -64,8 +61,7 @@ class WebSocketBackendIT {
 
         simulatorPort = GatewayProcess.freePort();
         simulator = GatewayProcess.startSimulator("ws-backend-simulator", simulatorPort);
-        Path db = Path.of("target", "it-data", UUID.randomUUID() + ".db").toAbsolutePath();
-        Files.createDirectories(db.getParent());
+        Path db = GatewayProcess.freshDb();
         gateway = GatewayProcess.start(db, "ws-backend-gateway",
                 "-Ddiminuendo.backends.sim.kind=websocket",
                 "-Ddiminuendo.backends.sim.url=ws://localhost:" + simulatorPort + "/agent",
@@ -98,26 +94,11 @@ class WebSocketBackendIT {
         });
     }
 
-    private static double metric(String name, String backend) throws Exception {
-        Matcher m = Pattern.compile("(?m)^" + name + "\\{[^}]*backend=\"" + backend + "\"[^}]*} ([0-9.eE+-]+)$")
-                .matcher(gateway.get("/q/metrics"));
-        return m.find() ? Double.parseDouble(m.group(1)) : 0;
-    }
-
-    private static String sessionOn(WsClient c, String agent) {
-        JsonNode created = c.request("create_session", "title", "on " + agent, "agent", agent);
-        assertThat(created.path("type").asText()).as(created.toString()).isEqualTo("session_created");
-        assertThat(created.path("session").path("agent").asText()).isEqualTo(agent);
-        String id = created.path("session").path("id").asText();
-        c.request("subscribe", "sessionId", id);
-        return id;
-    }
-
     @Test
     void aTurnThroughTheStandaloneSimulatorBehavesLikeTheBuiltInOne() {
         try (WsClient c = WsClient.authenticated(gateway.ws(), GatewayProcess.API_KEY)) {
-            String remote = sessionOn(c, "sim");
-            String local = sessionOn(c, "simulated");
+            String remote = c.sessionOn("sim");
+            String local = c.sessionOn("simulated");
             c.request("send_message", "sessionId", remote, "text", "/sim thinking tool tokens=30");
             c.request("send_message", "sessionId", local, "text", "/sim thinking tool tokens=30");
             List<JsonNode> viaNetwork = c.eventsUntilTurnEnds(remote);
@@ -132,7 +113,7 @@ class WebSocketBackendIT {
     @Test
     void permissionDecisionsAndCancellationReachTheRemoteBackend() {
         try (WsClient c = WsClient.authenticated(gateway.ws(), GatewayProcess.API_KEY)) {
-            String id = sessionOn(c, "sim");
+            String id = c.sessionOn("sim");
             c.request("send_message", "sessionId", id, "text", "/sim permission");
             JsonNode request = c.awaitEvent(id, "permission_request");
             c.request("permission_decision", "sessionId", id, "requestId", request.path("data").path("requestId").asText(),
@@ -152,37 +133,35 @@ class WebSocketBackendIT {
     @Test
     void aPromptLargerThanOneWebSocketFrameReachesTheRemoteBackend() {
         try (WsClient c = WsClient.authenticated(gateway.ws(), GatewayProcess.API_KEY)) {
-            String id = sessionOn(c, "sim");
+            String id = c.sessionOn("sim");
             String prompt = "big ".repeat(22_000);
-            assertThat(c.request("send_message", "sessionId", id, "text", prompt).path("type").asText())
-                    .isEqualTo("message_accepted");
+            c.sendMessage(id, prompt);
             assertThat(kinds(c.eventsUntilTurnEnds(id))).endsWith("turn_completed");
-            assertThat(c.request("send_message", "sessionId", id, "text", "and again").path("type").asText())
-                    .isEqualTo("message_accepted");
+            c.sendMessage(id, "and again");
             assertThat(kinds(c.eventsUntilTurnEnds(id))).as("history with the big prompt fits too").endsWith("turn_completed");
         }
     }
 
     @Test
     void garbageFromTheBackendIsCountedAndSkipped() throws Exception {
-        double malformedBefore = metric("diminuendo_backend_frames_malformed_total", "broken");
-        double orphanedBefore = metric("diminuendo_backend_frames_orphaned_total", "broken");
+        double malformedBefore = gateway.metric("diminuendo_backend_frames_malformed_total", "backend=\"broken\"");
+        double orphanedBefore = gateway.metric("diminuendo_backend_frames_orphaned_total", "backend=\"broken\"");
         try (WsClient c = WsClient.authenticated(gateway.ws(), GatewayProcess.API_KEY)) {
-            String id = sessionOn(c, "broken");
+            String id = c.sessionOn("broken");
             c.request("send_message", "sessionId", id, "text", "anything");
             List<JsonNode> events = c.eventsUntilTurnEnds(id);
             assertThat(kinds(events)).containsExactly("user_message", "turn_started", "text_delta", "turn_completed");
             assertThat(events.get(2).path("data").path("text").asText()).isEqualTo("still fine");
         }
-        assertThat(metric("diminuendo_backend_frames_malformed_total", "broken") - malformedBefore).isEqualTo(3);
-        assertThat(metric("diminuendo_backend_frames_orphaned_total", "broken") - orphanedBefore).isEqualTo(1);
+        assertThat(gateway.metric("diminuendo_backend_frames_malformed_total", "backend=\"broken\"") - malformedBefore).isEqualTo(3);
+        assertThat(gateway.metric("diminuendo_backend_frames_orphaned_total", "backend=\"broken\"") - orphanedBefore).isEqualTo(1);
         assertThat(gateway.get("/health")).contains("\"status\":\"ok\"");
     }
 
     @Test
     void killingTheBackendMidTurnFailsTheTurnThenReconnectsWithBackoff() throws Exception {
         try (WsClient c = WsClient.authenticated(gateway.ws(), GatewayProcess.API_KEY)) {
-            String id = sessionOn(c, "sim");
+            String id = c.sessionOn("sim");
             c.request("send_message", "sessionId", id, "text", "/sim hang");
             c.awaitEvent(id, "text_delta");
             long killedAt = System.nanoTime();
@@ -195,11 +174,11 @@ class WebSocketBackendIT {
             assertThat(c.request("send_message", "sessionId", id, "text", "hello").path("code").asText())
                     .isEqualTo("unavailable");
 
-            double attemptsBefore = metric("diminuendo_backend_reconnects_total", "sim");
+            double attemptsBefore = gateway.metric("diminuendo_backend_reconnects_total", "backend=\"sim\"");
             CompletableFuture<Void> pause = new CompletableFuture<>();
             vertx.setTimer(3000, t -> pause.complete(null));
             pause.get(10, TimeUnit.SECONDS);
-            double attempts = metric("diminuendo_backend_reconnects_total", "sim") - attemptsBefore;
+            double attempts = gateway.metric("diminuendo_backend_reconnects_total", "backend=\"sim\"") - attemptsBefore;
             assertThat(attempts).as("exponential backoff (100 ms doubling to 1 s) allows only a few attempts in 3 s")
                     .isBetween(2.0, 12.0);
 
@@ -210,9 +189,5 @@ class WebSocketBackendIT {
             assertThat(events.stream().filter(e -> "text_delta".equals(e.path("kind").asText())).count()).isEqualTo(10);
             assertThat(events.get(events.size() - 1).path("kind").asText()).isEqualTo("turn_completed");
         }
-    }
-
-    private static List<String> kinds(List<JsonNode> events) {
-        return events.stream().map(e -> e.path("kind").asText()).toList();
     }
 }

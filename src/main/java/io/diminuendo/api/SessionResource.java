@@ -36,7 +36,7 @@ import io.diminuendo.stream.ReplayService;
 import io.smallrye.common.annotation.NonBlocking;
 
 /**
- * The REST API (PROTOCOL.md §2): the same registry, rules and error codes as the WebSocket requests, with
+ * The REST API (docs/protocol.md, "2. HTTP"): the same registry, rules and error codes as the WebSocket requests, with
  * errors as {@code {code, message}} bodies. Changes emit the same tenant events.
  */
 @Path("/api/sessions")

@@ -57,7 +57,7 @@ public interface GatewayConfig {
     }
 
     interface Backend {
-        /** {@code simulated}, {@code websocket} (PROTOCOL §3) or {@code openai} (chat completions, streaming). */
+        /** {@code simulated}, {@code websocket} (docs/protocol.md, "`websocket` backends") or {@code openai} (chat completions, streaming). */
         BackendKind kind();
 
         /** websocket: {@code ws://host:port/agent}; openai: the base URL before {@code /v1/chat/completions}. */

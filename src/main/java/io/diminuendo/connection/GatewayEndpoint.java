@@ -25,7 +25,7 @@ import io.smallrye.common.annotation.NonBlocking;
 import io.vertx.core.buffer.Buffer;
 
 /**
- * The client endpoint {@code /ws} (PROTOCOL.md §1). A singleton shared by all connections: per-connection state
+ * The client endpoint {@code /ws} (docs/protocol.md, "1. Client protocol (`/ws`)"). A singleton shared by all connections: per-connection state
  * lives in a {@link ClientConnection}, kept in the connection's {@link WebSocketConnection#userData()}. Each text
  * frame passes the {@link InboundLimits}, is decoded, and goes to the {@link RequestDispatcher}; the origin is
  * checked before the upgrade ({@link OriginCheck}). Every callback runs on the connection's event loop and never
@@ -109,7 +109,7 @@ public class GatewayEndpoint {
     /**
      * Vert.x reports a message over {@code quarkus.websockets-next.server.max-message-size} as an
      * {@link IllegalStateException} from its frame aggregator; without this handler websockets-next closes with
-     * 1011. The protocol promises 1009 (PROTOCOL.md §1.2).
+     * 1011. The protocol promises 1009 (docs/protocol.md, "Errors").
      */
     @OnError
     @NonBlocking

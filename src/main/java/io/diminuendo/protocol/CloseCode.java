@@ -1,7 +1,7 @@
 package io.diminuendo.protocol;
 
 /**
- * Why the gateway closes a WebSocket (PROTOCOL.md §1.2): each constant is one situation, with the close code and
+ * Why the gateway closes a WebSocket (docs/protocol.md, "Errors"): each constant is one situation, with the close code and
  * the reason text sent in the close frame. Several situations share a code; clients act on the code.
  */
 public enum CloseCode {

@@ -1,6 +1,6 @@
 package io.diminuendo.protocol;
 
-/** Error codes of the client protocol (PROTOCOL.md §1.2), with the HTTP status the REST API maps them to. */
+/** Error codes of the client protocol (docs/protocol.md, "Errors"), with the HTTP status the REST API maps them to. */
 public enum ErrorCode {
     BAD_REQUEST("bad_request", 400),
     UNKNOWN_TYPE("unknown_type", 400),

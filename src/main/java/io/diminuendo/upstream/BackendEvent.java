@@ -1,7 +1,7 @@
 package io.diminuendo.upstream;
 
 /**
- * The agent backend's event vocabulary (PROTOCOL.md §3), decoded. JSON-valued fields ({@code contentJson},
+ * The agent backend's event vocabulary (docs/protocol.md, "3. Agent backend protocol"), decoded. JSON-valued fields ({@code contentJson},
  * {@code inputJson}) hold pre-encoded JSON text.
  */
 public sealed interface BackendEvent {

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.diminuendo.protocol.Json;
 
 /**
- * The wire form of backend events (PROTOCOL.md §3): {@code {"turnId","event","data"}} frames. Used by the
+ * The wire form of backend events (docs/protocol.md, "`websocket` backends"): {@code {"turnId","event","data"}} frames. Used by the
  * WebSocket backend to read and by the standalone simulator to write.
  */
 public final class BackendEventCodec {

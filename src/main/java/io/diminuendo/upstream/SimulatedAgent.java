@@ -11,7 +11,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
- * The built-in simulated agent (PROTOCOL.md §4). Its reply is scripted by the prompt ({@code /sim tokens=N
+ * The built-in simulated agent (docs/protocol.md, "The built-in simulated agent"). Its reply is scripted by the prompt ({@code /sim tokens=N
  * delay_ms=D thinking tool permission error hang}) and played on a Vert.x event loop with timers, emitting the
  * same §3 events a real backend sends, so every turn exercises the real {@link EventMapper}.
  */

@@ -23,7 +23,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 
 /**
- * A backend speaking PROTOCOL.md §3 over one multiplexed WebSocket. Every turn in flight is keyed by its turn
+ * A backend speaking the agent backend protocol (docs/protocol.md, "`websocket` backends") over one multiplexed WebSocket. Every turn in flight is keyed by its turn
  * id. The connection is watched by pings: any frame counts as a sign of life, and two heartbeat intervals of
  * silence count as a lost connection. When the connection is lost, every turn on it ends with
  * {@code turn_failed} code {@code backend_lost}, new turns are refused ({@code unavailable}) and the backend

@@ -24,7 +24,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.restassured.specification.RequestSpecification;
 
-/** The REST API (PROTOCOL.md §2, §5): same registry, rules and error codes as the WebSocket, JSON error bodies. */
+/** The REST API (docs/protocol.md, "2. HTTP"): same registry, rules and error codes as the WebSocket, JSON error bodies. */
 @QuarkusTest
 class SessionRestTest {
 

@@ -711,7 +711,7 @@ final class Benchmarks {
         int warmTokens = cfg.integer("stream-warmup-tokens");
         Result r = new Result("backend", "Raw backend baseline: " + backend.baseUrl(), String.format(Locale.ROOT,
                 "The backend's own GET /health (%d sequential requests after %d warm-up, one keep-alive connection), "
-                        + "and a direct PROTOCOL §3 turn on ws /agent: `start_turn` with `/sim tokens=%,d delay_ms=0`, "
+                        + "and a direct turn on ws /agent ([agent backend protocol](protocol.md#websocket-backends)): `start_turn` with `/sim tokens=%,d delay_ms=0`, "
                         + "frames counted until `message_stop` (%,d frames), %d measured turn%s after a warm-up turn. "
                         + "No gateway, no persistence: the floor under the gateway figures.",
                 n, warmup, tokens, tokens + 5, rounds, rounds == 1 ? "" : "s"));

@@ -18,7 +18,7 @@ import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
 /**
- * Malformed, mistyped and oversized input on an authenticated connection (PROTOCOL.md §1, §5): each gets an
+ * Malformed, mistyped and oversized input on an authenticated connection (docs/protocol.md, "Errors"): each gets an
  * {@code error} with the right code and a message naming the field, and the connection stays open, usable and
  * unchanged. The test profile limits frames to 65,536 bytes; the WebSocket layer's hard cap is 4 MiB.
  */

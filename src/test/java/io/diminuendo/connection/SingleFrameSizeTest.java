@@ -22,7 +22,7 @@ import io.quarkus.test.junit.TestProfile;
 /**
  * Browsers send every message as one WebSocket frame (the JDK client used elsewhere splits large ones into
  * 16 KiB fragments). With the default 256 KiB frame limit, a single-frame message under the limit is served, one
- * over it gets {@code too_large}, and one over the 4 MiB hard cap is closed (PROTOCOL.md §1.2, §5).
+ * over it gets {@code too_large}, and one over the 4 MiB hard cap is closed (docs/protocol.md, "Errors").
  */
 @QuarkusTest
 @TestProfile(SingleFrameSizeTest.DefaultFrameLimit.class)

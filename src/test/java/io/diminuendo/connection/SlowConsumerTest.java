@@ -30,7 +30,7 @@ import io.quarkus.test.junit.TestProfile;
 /**
  * A client that stops reading is closed with 4009 once its outbound queue (64 frames here) overflows, while a
  * client of the same session that keeps reading gets every event of the turn; the closed client reconnects with
- * {@code afterSeq} and loses nothing (PROTOCOL.md §1.2).
+ * {@code afterSeq} and loses nothing (docs/protocol.md, "Streams").
  * <p>
  * The stalled client is a raw socket that stops reading after {@code subscribed}. The server's send buffer is
  * fixed small (test profile) so the outbound queue, not a multi-megabyte loopback socket buffer, is what fills.

@@ -47,14 +47,6 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
  * PodDisruptionBudget and the HorizontalPodAutoscaler select or scale.
  */
 class ClusterManifestsTest {
-    /**
-     * Settings of the scale-out change (issue "Scale out"), which {@code GatewayConfig} may not have yet on this
-     * branch. Every other key must be a property of the gateway.
-     */
-    private static final List<String> SCALE_OUT_PROPERTIES = List.of(
-            "diminuendo.store.kind", "diminuendo.store.jdbc-url", "diminuendo.store.username",
-            "diminuendo.store.password", "diminuendo.bus.kind", "diminuendo.bus.url", "diminuendo.cluster.pod-name");
-
     private static Properties app;
     private static Manifests cluster;
     private static Deployment gateway;
@@ -238,7 +230,6 @@ class ClusterManifestsTest {
     @Test
     void everyEnvVarAndConfigMapAndSecretKeyIsASettingTheGatewayReads() {
         List<Pattern> known = Manifests.gatewaySettings(app);
-        SCALE_OUT_PROPERTIES.forEach(p -> known.add(Pattern.compile(Pattern.quote(env(p)))));
         Set<String> keys = new TreeSet<>(configMap.getData().keySet());
         keys.addAll(secret.getData().keySet());
         // JAVA_OPTS is read by the image's launcher, not by the gateway

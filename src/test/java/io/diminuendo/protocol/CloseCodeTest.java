@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
-/** The close codes and reasons on the wire (PROTOCOL.md §1.2): clients act on the codes, people read the reasons. */
+/** The close codes and reasons on the wire (docs/protocol.md, "Errors"): clients act on the codes, people read the reasons. */
 class CloseCodeTest {
 
     @Test

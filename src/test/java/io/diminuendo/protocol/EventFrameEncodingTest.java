@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** The exact text of the event frame (PROTOCOL.md), without Quarkus. */
+/** The exact text of the event frame (docs/protocol.md, "Streams"), without Quarkus. */
 class EventFrameEncodingTest {
 
     @Test

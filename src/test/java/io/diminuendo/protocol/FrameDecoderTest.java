@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** Golden decoding of every request type (PROTOCOL.md §1), defaults, ids and the errors that name the field. */
+/** Golden decoding of every request type (docs/protocol.md, "1. Client protocol (`/ws`)"), defaults, ids and the errors that name the field. */
 class FrameDecoderTest {
     private final FrameDecoder decoder = new FrameDecoder(new ObjectMapper(), new FrameDecoder.Limits(100000, 200, 16384));
 

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-/** Golden JSON of the frames the gateway sends (PROTOCOL.md §1, §5) and of {@link Json}'s string escaping. */
+/** Golden JSON of the frames the gateway sends (docs/protocol.md, "1. Client protocol (`/ws`)") and of {@link Json}'s string escaping. */
 class ServerFramesTest {
     private static final ObjectMapper JACKSON = new ObjectMapper();
     private static final long TS = 1_700_000_000_123L;

@@ -19,7 +19,7 @@ import io.diminuendo.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
-/** Session create/read/update/archive/delete and listing over the WebSocket (PROTOCOL.md §1.3, §5). */
+/** Session create/read/update/archive/delete and listing over the WebSocket (docs/protocol.md, "Sessions"). */
 @QuarkusTest
 class SessionCrudTest {
 

@@ -19,7 +19,7 @@ import io.diminuendo.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
-/** Turns driven by the simulated agent: conflicts, cancel, tools, thinking, permissions, errors (PROTOCOL.md §1.4, §4, §5). */
+/** Turns driven by the simulated agent: conflicts, cancel, tools, thinking, permissions, errors (docs/protocol.md, "Streams" and "The built-in simulated agent"). */
 @QuarkusTest
 class TurnTest {
     private static final ObjectMapper JSON = new ObjectMapper();

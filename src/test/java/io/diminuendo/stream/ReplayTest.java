@@ -23,7 +23,7 @@ import io.quarkus.test.junit.QuarkusTest;
 
 /**
  * Subscribing with {@code afterSeq}: stored events first, then {@code subscribed}, then live events, with no gap
- * and no duplicate across that boundary (PROTOCOL.md §1.4), also while a turn is streaming.
+ * and no duplicate across that boundary (docs/protocol.md, "Streams"), also while a turn is streaming.
  */
 @QuarkusTest
 class ReplayTest {

@@ -19,7 +19,7 @@ import io.diminuendo.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
-/** A session's event stream as subscribers see it (PROTOCOL.md §1.4, §5). */
+/** A session's event stream as subscribers see it (docs/protocol.md, "Streams"). */
 @QuarkusTest
 class StreamTest {
 

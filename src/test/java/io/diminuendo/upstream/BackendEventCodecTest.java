@@ -41,7 +41,7 @@ class BackendEventCodecTest {
     }
 
     @Test
-    void readsTheWireFormatOfPROTOCOLSection3() throws Exception {
+    void readsTheWireFormatOfWebsocketBackends() throws Exception {
         JsonNode data = JSON.readTree("{\"index\":3,\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"a\\\":\"}}");
         assertThat(BackendEventCodec.decode("content_block_delta", data)).isEqualTo(new BackendEvent.InputJsonDelta(3, "{\"a\":"));
         JsonNode usage = JSON.readTree("{\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":7}}");

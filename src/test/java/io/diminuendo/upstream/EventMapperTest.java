@@ -12,7 +12,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.diminuendo.protocol.EventKind;
 
-/** The backend → client mapping of PROTOCOL.md §3, without Quarkus (no metrics). */
+/** The backend → client mapping (docs/protocol.md, "3. Agent backend protocol"), without Quarkus (no metrics). */
 class EventMapperTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 

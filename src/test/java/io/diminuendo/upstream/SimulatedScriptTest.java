@@ -7,7 +7,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** The simulated agent's prompt scripts (PROTOCOL.md §4), checked without running them. */
+/** The simulated agent's prompt scripts (docs/protocol.md, "The built-in simulated agent"), checked without running them. */
 class SimulatedScriptTest {
 
     private static List<SimulatedAgent.Step> steps(String prompt) {

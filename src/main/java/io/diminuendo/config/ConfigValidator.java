@@ -116,6 +116,7 @@ public class ConfigValidator {
                 out.add("diminuendo.bus.url must name the NATS server(s) when diminuendo.bus.kind=nats");
             }
         }
+        atLeast(out, "diminuendo.cluster.lease-expiry (ms)", config.cluster().leaseExpiry().toMillis(), 1000);
         if (config.bus().subjectPrefix().isBlank() || !config.bus().subjectPrefix().matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*")) {
             out.add("diminuendo.bus.subject-prefix must be NATS subject tokens separated by dots (was '"
                     + config.bus().subjectPrefix() + "')");

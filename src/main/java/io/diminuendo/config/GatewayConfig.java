@@ -299,5 +299,12 @@ public interface GatewayConfig {
     interface Cluster {
         /** This pod's name, unique in the cluster (leases and routed commands name it); default: the host name. */
         Optional<String> podName();
+
+        /**
+         * How long a pod's lease on a session outlives its last renewal (renewed every third of it while a turn
+         * runs). When a pod dies, its running turns are ended by another pod this long after its last renewal.
+         */
+        @WithDefault("15s")
+        Duration leaseExpiry();
     }
 }

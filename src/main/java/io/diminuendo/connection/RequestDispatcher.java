@@ -169,14 +169,14 @@ public class RequestDispatcher {
 
         @Override
         public void cancelTurn(ClientRequest.CancelTurn r) {
-            signedIn(r, who -> turns.cancel(who, r.sessionId(),
-                    turnId -> c.send(ServerFrames.cancelRequested(r.id(), r.sessionId(), turnId))));
+            signedIn(r, who -> failures(r, turns.cancel(who, r.sessionId(),
+                    turnId -> c.send(ServerFrames.cancelRequested(r.id(), r.sessionId(), turnId)))));
         }
 
         @Override
         public void permissionDecision(ClientRequest.PermissionDecision r) {
-            signedIn(r, who -> turns.decide(who, r.sessionId(), r.requestId(), r.decision(),
-                    () -> c.send(ServerFrames.permissionDecisionAccepted(r.id(), r.sessionId(), r.requestId()))));
+            signedIn(r, who -> failures(r, turns.decide(who, r.sessionId(), r.requestId(), r.decision(),
+                    () -> c.send(ServerFrames.permissionDecisionAccepted(r.id(), r.sessionId(), r.requestId())))));
         }
 
         /** Runs {@code action} with the connection's identity, or refuses the request when it has none that is valid. */
@@ -193,6 +193,15 @@ public class RequestDispatcher {
             } finally {
                 clearLogIds();
             }
+        }
+
+        /** Answers a failure of {@code result} with an error; its success was already answered (in order). */
+        private void failures(ClientRequest request, CompletionStage<Void> result) {
+            result.whenComplete((ok, failure) -> {
+                if (failure != null) {
+                    fail(c, request, failure);
+                }
+            });
         }
 
         private <T> void reply(ClientRequest request, CompletionStage<T> result, Function<T, String> frame) {

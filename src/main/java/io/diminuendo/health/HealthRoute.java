@@ -1,10 +1,14 @@
 package io.diminuendo.health;
 
+import java.util.Locale;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import io.diminuendo.cluster.Broker;
+import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.protocol.Json;
 import io.diminuendo.store.StoreHealth;
 import io.diminuendo.upstream.AgentBackend;
@@ -20,11 +24,15 @@ public class HealthRoute {
     private final Backends backends;
     private final StoreHealth store;
     private final String version;
+    private final Broker broker;
+    private final String storeKind;
 
-    public HealthRoute(Backends backends, StoreHealth store,
+    public HealthRoute(Backends backends, StoreHealth store, Broker broker, GatewayConfig config,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.backends = backends;
         this.store = store;
+        this.broker = broker;
+        this.storeKind = config.store().kind().name().toLowerCase(Locale.ROOT);
         this.version = Json.quote(version);
     }
 
@@ -36,7 +44,7 @@ public class HealthRoute {
     }
 
     String body() {
-        boolean ok = store.writerHealthy();
+        boolean ok = store.writerHealthy() && broker.connected();
         StringBuilder upstreams = new StringBuilder(96).append('{');
         boolean first = true;
         for (AgentBackend b : backends.all()) {
@@ -53,8 +61,10 @@ public class HealthRoute {
         }
         upstreams.append('}');
         return Json.obj().str("status", ok ? "ok" : "degraded").raw("upstreams", upstreams.toString())
-                .raw("store", Json.obj().str("status", store.writerHealthy() ? "up" : "down")
+                .raw("store", Json.obj().str("kind", storeKind).str("status", store.writerHealthy() ? "up" : "down")
                         .num("queueDepth", store.queueDepth()).end())
+                .raw("bus", Json.obj().str("kind", broker.clustered() ? "nats" : "local")
+                        .str("status", broker.connected() ? "up" : "down").str("pod", broker.pod()).end())
                 .raw("version", version).end();
     }
 

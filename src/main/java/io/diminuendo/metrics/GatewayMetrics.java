@@ -1,9 +1,9 @@
 package io.diminuendo.metrics;
 
-import java.util.List;
-
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -28,12 +28,17 @@ public class GatewayMetrics {
     public final Counter writerRejections;
     public final Counter writerFailures;
     public final Counter storeSeqConflicts;
+    public final Counter busPublished;
+    public final Counter busReceived;
+    public final Counter routedCommands;
+    public final Counter gapCatchUps;
+    public final Counter leaseTakeovers;
     public final Counter streamPauses;
     public final Counter replayCatchUpRounds;
     public final DistributionSummary batchSize;
     public final Timer commitLatency;
     private final Map<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
-    private final Map<String, Counter> limits = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Counter> limits = new ConcurrentHashMap<>();
 
     public GatewayMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -46,6 +51,16 @@ public class GatewayMetrics {
         writerFailures = Counter.builder("diminuendo.writer.failures").description("Batches whose commit failed").register(registry);
         storeSeqConflicts = Counter.builder("diminuendo.store.seq.conflicts")
                 .description("Events the shared store refused because their (session, seq) was taken").register(registry);
+        busPublished = Counter.builder("diminuendo.bus.published")
+                .description("Events and session changes this pod published to the other pods").register(registry);
+        busReceived = Counter.builder("diminuendo.bus.received")
+                .description("Events and session changes received from the other pods").register(registry);
+        routedCommands = Counter.builder("diminuendo.bus.routed.commands")
+                .description("Requests sent to the pod that runs the session's turn").register(registry);
+        gapCatchUps = Counter.builder("diminuendo.subscriptions.gap.catch.ups")
+                .description("Live subscriptions that saw a seq gap and caught up from the store").register(registry);
+        leaseTakeovers = Counter.builder("diminuendo.leases.takeovers")
+                .description("Sessions whose owner's lease expired and that this pod took over").register(registry);
         streamPauses = Counter.builder("diminuendo.stream.pauses").description("Times a turn paused its backend because the writer queue was full").register(registry);
         replayCatchUpRounds = Counter.builder("diminuendo.replay.catch.up.rounds")
                 .description("Replay rounds that caught up from the store with live events dropped during the previous round")

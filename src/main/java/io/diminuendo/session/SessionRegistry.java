@@ -23,6 +23,7 @@ import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import io.diminuendo.auth.Identity;
+import io.diminuendo.cluster.Broker;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.metrics.GatewayMetrics;
@@ -48,7 +49,9 @@ import io.quarkus.runtime.StartupEvent;
 public class SessionRegistry {
     private static final Logger LOG = Logger.getLogger(SessionRegistry.class);
 
+    private static final String DELETED = "session_deleted";
     private final SessionStore store;
+    private final Broker broker;
     private final EventLog log;
     private final Hub hub;
     private final GatewayMetrics metrics;
@@ -68,7 +71,8 @@ public class SessionRegistry {
     }
 
     public SessionRegistry(SessionStore store, EventLog log, Hub hub, GatewayMetrics metrics, Backends backends,
-            GatewayConfig config) {
+            GatewayConfig config, Broker broker) {
+        this.broker = broker;
         this.maxPerTenant = config.limits().maxSessionsPerTenant();
         this.store = store;
         this.log = log;
@@ -184,7 +188,7 @@ public class SessionRegistry {
             }
             String json = index(record, 0).toJson();
             result.complete(json);
-            announce("session_created", who.tenantId(), json);
+            announce("session_created", who.tenantId(), record.id(), json);
         });
         return result;
     }
@@ -218,7 +222,7 @@ public class SessionRegistry {
             }
             String json = s.toJson();
             result.complete(json);
-            announce(event, s.tenantId(), json);
+            announce(event, s.tenantId(), s.id(), json);
         });
         return result;
     }
@@ -255,7 +259,9 @@ public class SessionRegistry {
             }
             s.stream().closeAll(ServerFrames.unsubscribed(null, sessionId, "session_deleted"));
             result.complete(sessionId);
-            hub.publish(Hub.tenantTopic(s.tenantId()), ServerFrames.tenantSessionDeleted(sessionId), 0);
+            String frame = ServerFrames.tenantSessionDeleted(sessionId);
+            hub.publish(Hub.tenantTopic(s.tenantId()), frame, 0);
+            broker.publishSessionChange(s.tenantId(), sessionId, DELETED, frame);
         });
         return result;
     }
@@ -309,8 +315,94 @@ public class SessionRegistry {
         }
     }
 
-    private void announce(String event, String tenantId, String sessionJson) {
-        hub.publish(Hub.tenantTopic(tenantId), ServerFrames.tenantEvent(event, sessionJson), 0);
+    private void announce(String event, String tenantId, String sessionId, String sessionJson) {
+        String frame = ServerFrames.tenantEvent(event, sessionJson);
+        hub.publish(Hub.tenantTopic(tenantId), frame, 0);
+        broker.publishSessionChange(tenantId, sessionId, event, frame);
+    }
+
+    /**
+     * The session with this id, also one another pod created that this pod has not heard of yet (read from the
+     * store: blocking, never on an event loop); null if it does not exist or is deleted.
+     */
+    SessionState lookupOrLoad(String sessionId) {
+        SessionState s = byId.get(sessionId);
+        if (s != null) {
+            return s.isDeleted() ? null : s;
+        }
+        return store.loadSession(sessionId).map(l -> adopt(l.session(), l.lastSeq())).orElse(null);
+    }
+
+    private synchronized SessionState adopt(SessionRecord record, long lastSeq) {
+        SessionState s = byId.get(record.id());
+        return s != null ? s : index(record, lastSeq);
+    }
+
+    /**
+     * Applies a change another pod committed (cluster mode): the row is read again from the store, or the session
+     * dropped, and the tenant's connections here get the same tenant event. Blocking.
+     */
+    void applyRemoteChange(String tenantId, String sessionId, String change, String frame) {
+        if (DELETED.equals(change)) {
+            SessionState s = byId.remove(sessionId);
+            if (s != null) {
+                synchronized (s.lock()) {
+                    s.markDeleted();
+                    Turn turn = s.activeTurn();
+                    if (turn != null) {
+                        turn.abandon();
+                    }
+                }
+                ConcurrentSkipListMap<Key, SessionState> tenant = byTenant.get(s.tenantId());
+                if (tenant != null && tenant.remove(new Key(s.record().createdAt(), sessionId)) != null) {
+                    tenantCount(s.tenantId()).decrementAndGet();
+                }
+                s.stream().closeAll(ServerFrames.unsubscribed(null, sessionId, "session_deleted"));
+            }
+        } else {
+            SessionStore.LoadedSession loaded = store.loadSession(sessionId).orElse(null);
+            if (loaded == null) {
+                return;
+            }
+            SessionState s = byId.get(sessionId);
+            if (s == null) {
+                adopt(loaded.session(), loaded.lastSeq());
+            } else {
+                synchronized (s.lock()) {
+                    s.record(loaded.session());
+                }
+                s.stream().advanceTo(loaded.lastSeq());
+            }
+        }
+        hub.publish(Hub.tenantTopic(tenantId), frame, 0);
+    }
+
+    /** The session if this pod holds it, else null; never reads the store. */
+    SessionState known(String sessionId) {
+        return byId.get(sessionId);
+    }
+
+    /**
+     * Gives the session a new epoch and saves it (its events may have been delivered without being stored); the
+     * tenant hears {@code session_updated}.
+     */
+    CompletionStage<String> renewEpoch(SessionState s) {
+        String epoch = newEpoch();
+        return change(s, "session_updated", r -> r.withEpoch(epoch));
+    }
+
+    /** Publishes an event outside any turn, waiting for room in the writer queue if it is full. Blocking. */
+    void publishWhenWritable(SessionState s, String turnId, EventKind kind, String dataJson) {
+        whenStoreHasRoom(() -> s.stream().tryPublish(turnId, kind, dataJson));
+    }
+
+    /** Takes the epoch another pod gave the session (after it took over from a pod that died). */
+    void adoptEpoch(SessionState s, String epoch) {
+        if (epoch != null && !epoch.equals(s.epoch())) {
+            synchronized (s.lock()) {
+                s.record(s.record().withEpoch(epoch));
+            }
+        }
     }
 
     private CompletionStage<Void> save(SessionRecord record) {

@@ -23,6 +23,8 @@ public final class SessionState {
     private volatile SessionRecord record;
     private final SessionStream stream;
     private volatile Turn activeTurn;
+    /** A turn of this session running on another pod (cluster mode): its id and pod, from its events. */
+    private volatile RemoteTurn remoteTurn;
     private volatile boolean deleted;
     private Map<String, Boolean> resolvedPermissions;
 
@@ -69,6 +71,21 @@ public final class SessionState {
         this.activeTurn = turn;
     }
 
+    /** The turn another pod runs in this session, or null. */
+    RemoteTurn remoteTurn() {
+        return remoteTurn;
+    }
+
+    /** Caller holds the session lock. */
+    void remoteTurn(RemoteTurn turn) {
+        assert Thread.holdsLock(lock);
+        this.remoteTurn = turn;
+    }
+
+    /** A turn running on another pod. */
+    record RemoteTurn(String turnId, String pod) {
+    }
+
     /** True if {@code requestId} was answered in this session, also in a turn that has ended. Caller holds the session lock. */
     boolean isPermissionResolved(String requestId) {
         assert Thread.holdsLock(lock);
@@ -107,7 +124,7 @@ public final class SessionState {
         if (isArchived()) {
             return "archived";
         }
-        return activeTurn != null ? "running" : "idle";
+        return activeTurn != null || remoteTurn != null ? "running" : "idle";
     }
 
     public String epoch() {

@@ -1,8 +1,12 @@
 package io.diminuendo.session;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -12,12 +16,14 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
 import io.diminuendo.auth.Identity;
+import io.diminuendo.cluster.Broker;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.Json;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.store.EventLog;
+import io.diminuendo.store.Leases;
 import io.diminuendo.upstream.AgentBackend;
 import io.diminuendo.upstream.Backends;
 import io.diminuendo.upstream.EventMapper;
@@ -38,9 +44,24 @@ public class TurnService {
     private final GatewayConfig config;
     private final Executor executor = Infrastructure.getDefaultWorkerPool();
     private final AtomicInteger running = new AtomicInteger();
+    private static final CompletionStage<Void> DONE = CompletableFuture.completedFuture(null);
+    private final Broker broker;
+    private final Leases leases;
+    private final CommandRouter router;
+    private final Duration leaseExpiry;
+    /** Sessions whose lease this pod holds for a running turn (cluster mode). */
+    private final Set<String> leased = ConcurrentHashMap.newKeySet();
 
     public TurnService(SessionRegistry registry, EventLog store, Backends backends, GatewayMetrics metrics,
-            Vertx vertx, GatewayConfig config) {
+            Vertx vertx, GatewayConfig config, Broker broker, Leases leases, CommandRouter router) {
+        this.broker = broker;
+        this.leases = leases;
+        this.router = router;
+        this.leaseExpiry = config.cluster().leaseExpiry();
+        if (broker.clustered()) {
+            long every = Math.max(100, leaseExpiry.toMillis() / 3);
+            vertx.setPeriodic(every, id -> renewLeases());
+        }
         this.registry = registry;
         this.store = store;
         this.backends = backends;
@@ -63,20 +84,61 @@ public class TurnService {
             throw ProtocolException.unavailable("agent backend '" + s.record().agent() + "' is not configured");
         }
         String turnId = UUID.randomUUID().toString();
+        if (!broker.clustered()) {
+            return start(who, s, backend, turnId, text, clientMessageId);
+        }
         synchronized (s.lock()) {
-            if (s.isDeleted()) {
-                throw ProtocolException.notFound("session", sessionId);
+            refuseUnlessIdle(s, backend);
+        }
+        // the lease makes this pod the session's only sequencer while the turn runs; the store tells where the
+        // stream is (other pods' events may still be on their way here)
+        return CompletableFuture.supplyAsync(() -> {
+            Leases.Holder holder = leases.acquire(sessionId, turnId, leaseExpiry);
+            if (holder != null) {
+                throw ProtocolException.conflict("turn " + holder.turnId() + " is still running in session " + sessionId);
             }
-            if (s.isArchived()) {
-                throw ProtocolException.conflict("session " + sessionId + " is archived");
+            return leases.lastStoredSeq(sessionId);
+        }, executor).thenCompose(stored -> {
+            s.stream().advanceTo(stored);
+            try {
+                return start(who, s, backend, turnId, text, clientMessageId);
+            } catch (RuntimeException e) {
+                releaseLater(sessionId);
+                throw e;
             }
-            Turn current = s.activeTurn();
-            if (current != null) {
-                throw ProtocolException.conflict("turn " + current.id() + " is still running in session " + sessionId);
+        });
+    }
+
+    /** Refuses a turn in a deleted or archived session, one with a turn running, or with its backend down. */
+    private static void refuseUnlessIdle(SessionState s, AgentBackend backend) {
+        if (s.isDeleted()) {
+            throw ProtocolException.notFound("session", s.id());
+        }
+        if (s.isArchived()) {
+            throw ProtocolException.conflict("session " + s.id() + " is archived");
+        }
+        Turn current = s.activeTurn();
+        if (current != null) {
+            throw ProtocolException.conflict("turn " + current.id() + " is still running in session " + s.id());
+        }
+        SessionState.RemoteTurn remote = s.remoteTurn();
+        if (remote != null) {
+            throw ProtocolException.conflict("turn " + remote.turnId() + " is still running in session " + s.id());
+        }
+        if (!backend.isUp()) {
+            throw ProtocolException.unavailable("agent backend '" + backend.name() + "' is unavailable");
+        }
+    }
+
+    private CompletionStage<String> start(Identity who, SessionState s, AgentBackend backend, String turnId,
+            String text, String clientMessageId) {
+        String sessionId = s.id();
+        synchronized (s.lock()) {
+            if (broker.clustered()) {
+                // this pod holds the lease now: a turn it still remembers on another pod has ended there
+                s.remoteTurn(null);
             }
-            if (!backend.isUp()) {
-                throw ProtocolException.unavailable("agent backend '" + backend.name() + "' is unavailable");
-            }
+            refuseUnlessIdle(s, backend);
             String userMessage = Json.obj().str("text", text).str("userId", who.userId())
                     .strIfPresent("clientMessageId", clientMessageId).end();
             if (!s.stream().tryPublish(turnId, EventKind.USER_MESSAGE, userMessage)) {
@@ -89,7 +151,14 @@ public class TurnService {
             Turn turn = new Turn(turnId, s, store, new EventMapper(metrics), executor, () -> {
                 running.decrementAndGet();
                 vertx.cancelTimer(timer[0]);
+                if (broker.clustered()) {
+                    leased.remove(sessionId);
+                    store.barrier().whenComplete((ok, failure) -> releaseLater(sessionId));
+                }
             }, metrics.streamPauses::increment);
+            if (broker.clustered()) {
+                leased.add(sessionId);
+            }
             s.activeTurn(turn);
             turn.publish(EventKind.TURN_STARTED, "{}");
             timer[0] = vertx.setTimer(timeoutMs, id -> {
@@ -134,33 +203,103 @@ public class TurnService {
      * Cancels the running turn. {@code acknowledge} receives the turn id before the stream gets
      * {@code turn_cancelled}, so the direct reply precedes the event.
      */
-    public void cancel(Identity who, String sessionId, Consumer<String> acknowledge) {
+    public CompletionStage<Void> cancel(Identity who, String sessionId, Consumer<String> acknowledge) {
         SessionRegistry.requireWrite(who);
         SessionState s = registry.require(who, sessionId);
+        SessionState.RemoteTurn remote;
         synchronized (s.lock()) {
             Turn turn = s.activeTurn();
+            remote = s.remoteTurn();
             if (turn == null || turn.isEnded()) {
-                throw ProtocolException.conflict("no turn is running in session " + sessionId);
+                if (remote == null) {
+                    throw ProtocolException.conflict("no turn is running in session " + sessionId);
+                }
+            } else {
+                acknowledge.accept(turn.id());
+                turn.cancel(who.userId());
+                return DONE;
             }
-            acknowledge.accept(turn.id());
-            turn.cancel(who.userId());
         }
+        return router.route(remote.pod(), RoutedCommand.cancel(who, sessionId)).thenAccept(acknowledge::accept);
     }
 
     /** Answers a pending {@code permission_request}; {@code acknowledge} runs before {@code permission_resolved}. */
-    public void decide(Identity who, String sessionId, String requestId, String decision, Runnable acknowledge) {
+    public CompletionStage<Void> decide(Identity who, String sessionId, String requestId, String decision,
+            Runnable acknowledge) {
         SessionRegistry.requireWrite(who);
         SessionState s = registry.require(who, sessionId);
+        SessionState.RemoteTurn remote;
         synchronized (s.lock()) {
             if (s.isPermissionResolved(requestId)) {
                 throw ProtocolException.conflict("permission request " + requestId + " was already resolved");
             }
             Turn turn = s.activeTurn();
-            if (turn == null) {
-                throw ProtocolException.notFound("permission request", requestId);
+            remote = s.remoteTurn();
+            if (turn != null || remote == null) {
+                if (turn == null) {
+                    throw ProtocolException.notFound("permission request", requestId);
+                }
+                turn.decide(requestId, decision, who.userId(), acknowledge);
+                return DONE;
             }
-            turn.decide(requestId, decision, who.userId(), acknowledge);
         }
+        return router.route(remote.pod(), RoutedCommand.decide(who, sessionId, requestId, decision))
+                .thenAccept(ignored -> acknowledge.run());
+    }
+
+    /** Carries out a command another pod routed here because this pod runs the turn; answers as a local call would. */
+    String handleRouted(RoutedCommand command) {
+        Identity who = command.identity();
+        String[] turnId = new String[1];
+        try {
+            SessionState s = registry.require(who, command.sessionId());
+            synchronized (s.lock()) {
+                Turn turn = s.activeTurn();
+                if (RoutedCommand.CANCEL.equals(command.op())) {
+                    if (turn == null || turn.isEnded()) {
+                        throw ProtocolException.conflict("no turn is running in session " + s.id());
+                    }
+                    turnId[0] = turn.id();
+                    turn.cancel(who.userId());
+                } else {
+                    if (s.isPermissionResolved(command.requestId())) {
+                        throw ProtocolException.conflict("permission request " + command.requestId()
+                                + " was already resolved");
+                    }
+                    if (turn == null) {
+                        throw ProtocolException.notFound("permission request", command.requestId());
+                    }
+                    turn.decide(command.requestId(), command.decision(), who.userId(), () -> turnId[0] = turn.id());
+                }
+            }
+            return CommandRouter.ok(turnId[0]);
+        } catch (ProtocolException e) {
+            return CommandRouter.refused(e);
+        }
+    }
+
+    /** Renews this pod's leases of the sessions whose turns it runs (cluster mode). */
+    void renewLeases() {
+        if (!leased.isEmpty()) {
+            executor.execute(() -> {
+                try {
+                    leases.renew(List.copyOf(leased), leaseExpiry);
+                } catch (RuntimeException e) {
+                    LOG.errorf("renewing %d session leases failed: %s", leased.size(), e.getMessage());
+                }
+            });
+        }
+    }
+
+    private void releaseLater(String sessionId) {
+        executor.execute(() -> {
+            try {
+                leases.release(sessionId);
+            } catch (RuntimeException e) {
+                LOG.errorf("releasing the lease of session %s failed (it expires on its own): %s", sessionId,
+                        e.getMessage());
+            }
+        });
     }
 
     /** Ends every running turn with {@code turn_failed} (code {@code gateway_shutdown}); part of the graceful stop. */

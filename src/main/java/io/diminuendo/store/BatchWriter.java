@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
@@ -41,6 +42,7 @@ final class BatchWriter {
     private int consecutiveFailures;
     private volatile long batchStartedNanos;
     private volatile boolean stopped;
+    private volatile Consumer<List<StoredEvent>> committedListener;
     private Thread writerThread;
     private Connection writeConnection;
     private WriteStatements statements;
@@ -70,6 +72,10 @@ final class BatchWriter {
         writerThread = new Thread(this::run, "diminuendo-writer");
         writerThread.setDaemon(false);
         writerThread.start();
+    }
+
+    void onCommitted(Consumer<List<StoredEvent>> listener) {
+        this.committedListener = listener;
     }
 
     boolean previousRunUnclean() {
@@ -262,6 +268,10 @@ final class BatchWriter {
         if (failure == null) {
             metrics.eventsPersisted.increment(events);
             metrics.recordCommit(rows, System.nanoTime() - start);
+            Consumer<List<StoredEvent>> listener = committedListener;
+            if (listener != null && events > 0) {
+                notifyCommitted(listener, batch, events);
+            }
         }
         wakeWaiters();
         if (stop != null) {
@@ -272,6 +282,20 @@ final class BatchWriter {
             dialect.committed(writeConnection);
         }
         return true;
+    }
+
+    private static void notifyCommitted(Consumer<List<StoredEvent>> listener, List<WriteOp> batch, int events) {
+        List<StoredEvent> committed = new ArrayList<>(events);
+        for (WriteOp op : batch) {
+            if (op instanceof Append a) {
+                committed.add(a.event);
+            }
+        }
+        try {
+            listener.accept(committed);
+        } catch (RuntimeException e) {
+            LOG.error("the committed-events listener failed", e);
+        }
     }
 
     /**

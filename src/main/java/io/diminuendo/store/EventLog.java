@@ -2,6 +2,7 @@ package io.diminuendo.store;
 
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 /**
  * What a session's stream needs of the store: bounded asynchronous appends in seq order, a barrier, and reads of
@@ -22,4 +23,10 @@ public interface EventLog {
 
     /** Events of a session with {@code afterSeq < seq <= maxSeq}, ascending, at most {@code limit}. Blocking. */
     List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit);
+
+    /**
+     * Hands the events of every committed batch, in seq order per session, to {@code listener} on the writer thread
+     * right after the commit (how a cluster shares them: only what is stored is published). One listener.
+     */
+    void onCommitted(Consumer<List<StoredEvent>> listener);
 }

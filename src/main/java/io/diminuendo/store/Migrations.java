@@ -79,6 +79,15 @@ final class Migrations {
                       PRIMARY KEY (session_id, seq)
                     )""",
                     "CREATE TABLE gateway_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            },
+            new String[] {
+                    """
+                    CREATE TABLE session_leases (
+                      session_id TEXT PRIMARY KEY,
+                      pod TEXT NOT NULL,
+                      turn_id TEXT,
+                      expires_at TIMESTAMPTZ NOT NULL
+                    )"""
             });
 
     static void apply(Connection c, List<String[]> versions) throws SQLException {

@@ -9,7 +9,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 import org.postgresql.Driver;
@@ -40,12 +42,27 @@ public final class PostgresEventStore implements EventStore {
     private final BatchWriter writer;
     private AgroalDataSource readPool;
     private AgroalDataSource writerPool;
+    private final PostgresLeases leases;
 
     PostgresEventStore(GatewayConfig.Store config, GatewayMetrics metrics, String podName) {
         this.config = config;
         this.metrics = metrics;
         this.podName = podName;
         this.writer = new BatchWriter(new Dialect(), config.writer(), metrics, "running:" + podName);
+        this.leases = new PostgresLeases(this::readConnection, podName);
+    }
+
+    /** The leases of this store's sessions (used when pods share it through a bus). */
+    Leases leases() {
+        return leases;
+    }
+
+    private Connection readConnection() {
+        try {
+            return readPool.getConnection();
+        } catch (SQLException e) {
+            throw new IllegalStateException("no connection from the read pool", e);
+        }
     }
 
     void start() throws SQLException {
@@ -107,6 +124,11 @@ public final class PostgresEventStore implements EventStore {
     @Override
     public CompletionStage<Void> barrier() {
         return writer.barrier();
+    }
+
+    @Override
+    public void onCommitted(Consumer<List<StoredEvent>> listener) {
+        writer.onCommitted(listener);
     }
 
     @Override
@@ -179,18 +201,34 @@ public final class PostgresEventStore implements EventStore {
 
     @Override
     public List<LoadedSession> loadSessions() {
+        return load(null);
+    }
+
+    @Override
+    public Optional<LoadedSession> loadSession(String sessionId) {
+        return load(sessionId).stream().findFirst();
+    }
+
+    /** Every session, or the one with id {@code onlyId}, with its last stored event. */
+    private List<LoadedSession> load(String onlyId) {
         String sql = """
                 SELECT s.id, s.tenant_id, s.owner_id, s.title, s.status, s.metadata, s.agent, s.epoch, s.created_at,
                        s.updated_at, e.seq, e.kind, e.turn_id
                 FROM sessions s
                 LEFT JOIN LATERAL (SELECT seq, kind, turn_id FROM events WHERE session_id = s.id
-                                   ORDER BY seq DESC LIMIT 1) e ON true""";
-        try (Connection c = readPool.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                                   ORDER BY seq DESC LIMIT 1) e ON true"""
+                + (onlyId == null ? "" : " WHERE s.id = ?");
+        try (Connection c = readPool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            if (onlyId != null) {
+                ps.setString(1, onlyId);
+            }
             List<LoadedSession> out = new ArrayList<>();
-            while (rs.next()) {
-                SessionRecord r = new SessionRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10));
-                out.add(new LoadedSession(r, rs.getLong(11), EventKind.fromWire(rs.getString(12)), rs.getString(13)));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    SessionRecord r = new SessionRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10));
+                    out.add(new LoadedSession(r, rs.getLong(11), EventKind.fromWire(rs.getString(12)), rs.getString(13)));
+                }
             }
             return out;
         } catch (SQLException e) {

@@ -1,6 +1,7 @@
 package io.diminuendo.store;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 
 import io.diminuendo.protocol.EventKind;
@@ -15,6 +16,9 @@ public interface SessionStore {
 
     /** Every stored session with its last persisted seq and the kind of its last event. Blocking. */
     List<LoadedSession> loadSessions();
+
+    /** One stored session, as {@link #loadSessions()} would find it, or empty. Blocking. */
+    Optional<LoadedSession> loadSession(String sessionId);
 
     /** True when the previous run of the gateway did not stop cleanly (checked once at start-up). */
     boolean previousRunUnclean();

@@ -11,7 +11,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
@@ -121,6 +123,11 @@ public final class SqliteEventStore implements EventStore {
     }
 
     @Override
+    public void onCommitted(Consumer<List<StoredEvent>> listener) {
+        writer.onCommitted(listener);
+    }
+
+    @Override
     public CompletionStage<Void> saveSession(SessionRecord session) {
         return writer.saveSession(session);
     }
@@ -183,18 +190,34 @@ public final class SqliteEventStore implements EventStore {
 
     @Override
     public List<LoadedSession> loadSessions() {
+        return load(null);
+    }
+
+    @Override
+    public Optional<LoadedSession> loadSession(String sessionId) {
+        return load(sessionId).stream().findFirst();
+    }
+
+    /** Every session, or the one with id {@code onlyId}, with its last stored event. */
+    private List<LoadedSession> load(String onlyId) {
         String sql = """
                 SELECT s.id, s.tenant_id, s.owner_id, s.title, s.status, s.metadata, s.agent, s.epoch, s.created_at,
                        s.updated_at, e.seq, e.kind, e.turn_id
                 FROM sessions s
                 LEFT JOIN events e ON e.session_id = s.id
-                  AND e.seq = (SELECT MAX(seq) FROM events WHERE session_id = s.id)""";
-        try (Connection c = readPool.getConnection(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+                  AND e.seq = (SELECT MAX(seq) FROM events WHERE session_id = s.id)"""
+                + (onlyId == null ? "" : " WHERE s.id = ?");
+        try (Connection c = readPool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            if (onlyId != null) {
+                ps.setString(1, onlyId);
+            }
             List<LoadedSession> out = new ArrayList<>();
-            while (rs.next()) {
-                SessionRecord r = new SessionRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                        rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10));
-                out.add(new LoadedSession(r, rs.getLong(11), EventKind.fromWire(rs.getString(12)), rs.getString(13)));
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    SessionRecord r = new SessionRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10));
+                    out.add(new LoadedSession(r, rs.getLong(11), EventKind.fromWire(rs.getString(12)), rs.getString(13)));
+                }
             }
             return out;
         } catch (SQLException e) {

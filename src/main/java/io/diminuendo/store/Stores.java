@@ -49,6 +49,13 @@ public class Stores {
         return store;
     }
 
+    /** The shared store's leases; the embedded store belongs to one process, which holds every lease. */
+    @Produces
+    @Singleton
+    Leases leases() {
+        return store instanceof PostgresEventStore postgres ? postgres.leases() : new SoleOwner();
+    }
+
     /** This pod's name in the cluster: {@code diminuendo.cluster.pod-name}, else the host name. */
     public String podName() {
         return podName;

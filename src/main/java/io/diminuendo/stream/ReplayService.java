@@ -44,6 +44,7 @@ public class ReplayService {
     private final EventLog store;
     private final Executor blocking;
     private final Counter catchUpRounds;
+    private final Counter gapCatchUps;
     private final long roomTimeoutMillis;
     private final int maxCatchUpRounds;
 
@@ -57,6 +58,7 @@ public class ReplayService {
         this.store = store;
         this.blocking = blocking;
         this.catchUpRounds = metrics.replayCatchUpRounds;
+        this.gapCatchUps = metrics.gapCatchUps;
         this.roomTimeoutMillis = roomTimeoutMillis;
         this.maxCatchUpRounds = maxCatchUpRounds;
     }
@@ -78,16 +80,21 @@ public class ReplayService {
      */
     public void subscribe(SessionStream stream, Subscription subscription, long afterSeq,
             LongFunction<String> subscribedFrame) {
+        subscription.onGap((lastSent, newest) -> {
+            gapCatchUps.increment();
+            round(stream, subscription, lastSent, newest, 0, null);
+        });
         long boundary = stream.attach(subscription);
         if (afterSeq < 0 || afterSeq >= boundary) {
-            subscription.goLive(subscribedFrame.apply(boundary));
+            subscription.goLive(boundary, subscribedFrame.apply(boundary));
             return;
         }
         round(stream, subscription, afterSeq, boundary, 0, subscribedFrame);
     }
 
     /**
-     * One replay round: once every event up to {@code boundary} is committed, sends {@code from < seq <= boundary}
+     * One replay round ({@code subscribedFrame} is null for a live subscription catching up after a gap): once every
+     * event up to {@code boundary} is committed, sends {@code from < seq <= boundary}
      * and then goes live, or starts the next round up to the newest live event if live events had to be dropped.
      */
     private void round(SessionStream stream, Subscription subscription, long from, long boundary, int round,
@@ -103,7 +110,7 @@ public class ReplayService {
                     return;
                 }
                 if (replayed == Replayed.MISSING) {
-                    subscription.goLive(subscribedFrame.apply(boundary));
+                    subscription.goLive(boundary, subscribedFrame == null ? null : subscribedFrame.apply(boundary));
                     return;
                 }
                 long next = subscription.goLiveOrCatchUp(boundary, subscribedFrame);

@@ -68,6 +68,32 @@ public final class SessionStream {
         }
     }
 
+    /**
+     * Delivers an event that another pod sequenced and committed (cluster mode). Events at or below the last seq
+     * are duplicates and dropped; an event further ahead than the next seq still advances the stream, and the
+     * subscribers that see the gap catch up from the store, which has everything up to it. Returns false for a
+     * duplicate.
+     */
+    public boolean acceptRemote(long seq, String frame) {
+        synchronized (lock) {
+            if (closed || seq <= lastSeq) {
+                return false;
+            }
+            lastSeq = seq;
+            hub.publish(topic, frame, seq);
+            return true;
+        }
+    }
+
+    /** Moves the last seq forward to {@code seq} without publishing (another pod's events are stored up to it). */
+    public void advanceTo(long seq) {
+        synchronized (lock) {
+            if (seq > lastSeq) {
+                lastSeq = seq;
+            }
+        }
+    }
+
     /** Subscribes atomically with respect to publishing and returns the last seq at that instant. */
     long attach(Subscription subscription) {
         synchronized (lock) {

@@ -31,6 +31,13 @@ public final class Subscription implements Subscriber {
     private long lastSentSeq;
 
     private final String requestId;
+    /** Called, with the last seq sent and the seq that arrived, when a live event skips seqs. */
+    private GapHandler gapHandler;
+
+    /** Starts catching up from the store: events {@code lastSent < seq <= newest} are stored. */
+    interface GapHandler {
+        void caughtBehind(long lastSent, long newest);
+    }
 
     /** {@code requestId} is the id of the {@code subscribe} request (JSON text, may be null). */
     public Subscription(String sessionId, FrameSink sink, String requestId) {
@@ -76,6 +83,16 @@ public final class Subscription implements Subscriber {
             return;
         }
         if (live) {
+            if (seq > lastSentSeq + 1 && gapHandler != null) {
+                // an event that another pod sequenced arrived before some of its predecessors (they are stored):
+                // buffer from here on and replay the missing ones from the store
+                live = false;
+                buffered = new ArrayDeque<>();
+                bufferedEvents = 0;
+                newestSeq = seq;
+                gapHandler.caughtBehind(lastSentSeq, seq);
+                return;
+            }
             sendInOrder(frame, seq);
             return;
         }
@@ -131,19 +148,25 @@ public final class Subscription implements Subscriber {
             return -1;
         }
         if (!behind) {
-            goLive(subscribedFrame.apply(boundary));
+            goLive(boundary, subscribedFrame == null ? null : subscribedFrame.apply(boundary));
             return -1;
         }
         behind = false;
         return Math.max(boundary, newestSeq);
     }
 
-    /** Sends {@code subscribedFrame} and whatever is buffered, and switches to pass-through. */
-    synchronized void goLive(String subscribedFrame) {
+    /**
+     * Sends {@code subscribedFrame} (unless null: a catch-up after a gap is not a new subscription) and whatever is
+     * buffered, and switches to pass-through; the client has every event up to {@code boundary} by then.
+     */
+    synchronized void goLive(long boundary, String subscribedFrame) {
         if (closed) {
             return;
         }
-        sink.send(subscribedFrame);
+        if (subscribedFrame != null) {
+            sink.send(subscribedFrame);
+        }
+        lastSentSeq = Math.max(lastSentSeq, boundary);
         while (!buffered.isEmpty()) {
             String frame = (String) buffered.poll();
             long seq = (Long) buffered.poll();
@@ -163,6 +186,11 @@ public final class Subscription implements Subscriber {
         if (!sink.send(frame)) {
             closed = true;
         }
+    }
+
+    /** Where a live gap is reported; set before the subscription goes live. */
+    synchronized void onGap(GapHandler handler) {
+        this.gapHandler = handler;
     }
 
     /** Frames the sink accepts before it overflows. */

@@ -1,6 +1,7 @@
 package io.diminuendo.upstream;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.MissingNode;
 
 import io.diminuendo.protocol.Json;
 
@@ -15,7 +16,7 @@ public final class BackendEventCodec {
 
     /** Decodes one event; unknown names become {@link BackendEvent.Unknown}; missing required parts throw. */
     public static BackendEvent decode(String event, JsonNode data) {
-        JsonNode d = data == null ? com.fasterxml.jackson.databind.node.MissingNode.getInstance() : data;
+        JsonNode d = data == null ? MissingNode.getInstance() : data;
         return switch (event) {
             case "message_start" -> new BackendEvent.MessageStart();
             case "content_block_start" -> {

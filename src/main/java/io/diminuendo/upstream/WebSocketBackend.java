@@ -1,5 +1,7 @@
 package io.diminuendo.upstream;
 
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
@@ -229,8 +231,8 @@ public final class WebSocketBackend implements AgentBackend, Backends.Startable 
      * The newest history messages whose JSON fits in {@link #HISTORY_BUDGET_CHARS}, oldest first: the start_turn
      * frame stays well inside the message limits of WebSocket servers (Vert.x accepts 256 KiB by default).
      */
-    static String historyWithinBudget(java.util.List<TurnRequest.HistoryMessage> messages) {
-        java.util.ArrayDeque<String> kept = new java.util.ArrayDeque<>();
+    static String historyWithinBudget(List<TurnRequest.HistoryMessage> messages) {
+        ArrayDeque<String> kept = new ArrayDeque<>();
         int size = 2;
         for (int i = messages.size() - 1; i >= 0; i--) {
             TurnRequest.HistoryMessage m = messages.get(i);

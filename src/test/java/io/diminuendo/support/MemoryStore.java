@@ -5,17 +5,17 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.function.Consumer;
 
-import io.diminuendo.store.EventStore;
-import io.diminuendo.store.SessionRecord;
+import io.diminuendo.store.EventLog;
 import io.diminuendo.store.StoredEvent;
 
 /**
  * An in-memory event log for unit tests of one session's stream (seq → event). Writes commit at once; {@link #full}
  * makes it refuse appends as a store with a full write queue does, and {@link #room()} runs the tasks waiting for
- * room. Session rows are not supported.
+ * room.
  */
-public final class MemoryStore implements EventStore {
+public final class MemoryStore implements EventLog {
     private final ConcurrentSkipListMap<Long, StoredEvent> events = new ConcurrentSkipListMap<>();
     private final List<Runnable> waiting = new ArrayList<>();
     private volatile boolean full;
@@ -72,46 +72,6 @@ public final class MemoryStore implements EventStore {
     }
 
     @Override
-    public CompletionStage<Void> saveSession(SessionRecord session) {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public CompletionStage<Void> deleteSession(String sessionId) {
-        throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public List<LoadedSession> loadSessions() {
-        return List.of();
-    }
-
-    @Override
-    public boolean previousRunUnclean() {
-        return false;
-    }
-
-    @Override
-    public boolean writerAlive() {
-        return true;
-    }
-
-    @Override
-    public boolean writerHealthy() {
-        return true;
-    }
-
-    @Override
-    public boolean probeWritable(long timeoutMillis) {
-        return true;
-    }
-
-    @Override
-    public void drainAndStop() {
-    }
-
-    @Override
-    public int queueDepth() {
-        return 0;
+    public void onCommitted(Consumer<List<StoredEvent>> listener) {
     }
 }

@@ -16,10 +16,13 @@ import io.diminuendo.auth.TestTokens;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
- * Gives every test run a fresh SQLite file and an RS256 key pair generated on the spot (nothing secret is
+ * Gives every test run a fresh store — an SQLite file, or with {@code -Dgateway.test.store=postgresql} a new
+ * PostgreSQL database, dropped when the run stops — and an RS256 key pair generated on the spot (nothing secret is
  * committed). The private key is written next to the public one so tests can mint RS256 tokens.
  */
 public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
+    private String database;
+
     public static final Path KEYS = Path.of("target", "test-keys");
     public static final Path PUBLIC_KEY = KEYS.resolve("rs256-public.pem");
     public static final Path PRIVATE_KEY = KEYS.resolve("rs256-private.pk8");
@@ -28,6 +31,14 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
     public Map<String, String> start() {
         try {
             ensureKeys();
+            if (TestDatabases.POSTGRESQL) {
+                database = TestDatabases.create();
+                return Map.of("diminuendo.store.kind", "postgresql",
+                        "diminuendo.store.jdbc-url", TestDatabases.url(database),
+                        "diminuendo.store.username", TestDatabases.USER,
+                        "diminuendo.store.password", TestDatabases.PASSWORD,
+                        "diminuendo.auth.jwt-public-key-location", PUBLIC_KEY.toString());
+            }
             Path db = Path.of("target", "test-data", "gateway-" + UUID.randomUUID() + ".db");
             Files.createDirectories(db.getParent());
             return Map.of("diminuendo.store.path", db.toString(),
@@ -39,6 +50,10 @@ public class TestEnvironment implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public void stop() {
+        if (database != null) {
+            TestDatabases.drop(database);
+            database = null;
+        }
     }
 
     static synchronized void ensureKeys() throws Exception {

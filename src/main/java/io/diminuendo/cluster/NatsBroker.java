@@ -1,0 +1,149 @@
+package io.diminuendo.cluster;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import org.jboss.logging.Logger;
+
+import io.diminuendo.metrics.GatewayMetrics;
+import io.nats.client.Connection;
+import io.nats.client.Dispatcher;
+import io.nats.client.Message;
+import io.nats.client.Nats;
+import io.nats.client.Options;
+import io.nats.client.impl.Headers;
+
+/**
+ * NATS core between pods. Every pod subscribes to {@code <prefix>.x.>}, where session events
+ * ({@code x.s.<sessionId>}) and session changes ({@code x.t.<hex tenant>}) are published, on one subscription so
+ * that one pod's publications arrive in the order it made them; commands to a pod go to {@code <prefix>.cmd.<pod>}
+ * as NATS request/reply. The connection does not echo a pod's own publications back to it. Positions travel in
+ * headers, the frame clients receive is the payload, encoded once by the pod that sequenced the event.
+ */
+final class NatsBroker implements Broker {
+    private static final Logger LOG = Logger.getLogger(NatsBroker.class);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final String url;
+    private final String prefix;
+    private final String pod;
+    private final GatewayMetrics metrics;
+    private Connection nats;
+
+    NatsBroker(String url, String prefix, String pod, GatewayMetrics metrics) {
+        this.url = url;
+        this.prefix = prefix;
+        this.pod = pod;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void start(Handler handler, CommandHandler commands) {
+        Options options = new Options.Builder().servers(url.split(",")).connectionName("diminuendo-" + pod)
+                .noEcho().maxReconnects(-1).reconnectWait(Duration.ofMillis(500))
+                .connectionTimeout(Duration.ofSeconds(5)).build();
+        try {
+            nats = Nats.connect(options);
+        } catch (Exception e) {
+            throw new IllegalStateException("diminuendo.bus.url: cannot connect to NATS at " + url + ": " + e.getMessage(), e);
+        }
+        Dispatcher broadcast = nats.createDispatcher(m -> receive(m, handler));
+        broadcast.subscribe(prefix + ".x.>");
+        Dispatcher routed = nats.createDispatcher(m -> answer(m, commands));
+        routed.subscribe(prefix + ".cmd." + pod);
+        try {
+            nats.flush(Duration.ofSeconds(5));
+        } catch (Exception e) {
+            throw new IllegalStateException("NATS at " + url + " did not confirm the subscriptions", e);
+        }
+        LOG.infof("bus ready: NATS %s, subjects %s.*, pod %s", url, prefix, pod);
+    }
+
+    private void receive(Message m, Handler handler) {
+        metrics.busReceived.increment();
+        Headers h = m.getHeaders();
+        String frame = new String(m.getData(), StandardCharsets.UTF_8);
+        try {
+            if ("e".equals(h.getFirst("t"))) {
+                handler.event(h.getFirst("sid"), Long.parseLong(h.getFirst("seq")), h.getFirst("kind"), h.getFirst("turn"),
+                        h.getFirst("epoch"), h.getFirst("pod"), frame);
+            } else {
+                handler.sessionChanged(h.getFirst("tenant"), h.getFirst("sid"), h.getFirst("change"), frame);
+            }
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "a publication from pod %s on %s could not be applied", h.getFirst("pod"), m.getSubject());
+        }
+    }
+
+    private void answer(Message m, CommandHandler commands) {
+        String reply;
+        try {
+            reply = commands.handle(new String(m.getData(), StandardCharsets.UTF_8));
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "routed command failed");
+            reply = "{\"code\":\"internal\",\"message\":\"internal error\"}";
+        }
+        if (m.getReplyTo() != null) {
+            nats.publish(m.getReplyTo(), reply.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    @Override
+    public boolean clustered() {
+        return true;
+    }
+
+    @Override
+    public boolean connected() {
+        return nats != null && nats.getStatus() == Connection.Status.CONNECTED;
+    }
+
+    @Override
+    public void publishEvent(String sessionId, long seq, String kind, String turnId, String epoch, String frame) {
+        Headers h = new Headers().put("t", "e").put("sid", sessionId).put("seq", Long.toString(seq)).put("kind", kind)
+                .put("epoch", epoch).put("pod", pod);
+        if (turnId != null) {
+            h.put("turn", turnId);
+        }
+        nats.publish(prefix + ".x.s." + sessionId, h, frame.getBytes(StandardCharsets.UTF_8));
+        metrics.busPublished.increment();
+    }
+
+    @Override
+    public void publishSessionChange(String tenantId, String sessionId, String change, String frame) {
+        Headers h = new Headers().put("t", "c").put("tenant", tenantId).put("sid", sessionId).put("change", change)
+                .put("pod", pod);
+        nats.publish(prefix + ".x.t." + HEX.formatHex(tenantId.getBytes(StandardCharsets.UTF_8)), h,
+                frame.getBytes(StandardCharsets.UTF_8));
+        metrics.busPublished.increment();
+    }
+
+    @Override
+    public CompletionStage<String> request(String target, String command) {
+        metrics.routedCommands.increment();
+        CompletableFuture<Message> reply = nats.requestWithTimeout(prefix + ".cmd." + target,
+                command.getBytes(StandardCharsets.UTF_8), REQUEST_TIMEOUT);
+        return reply.thenApply(m -> new String(m.getData(), StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public String pod() {
+        return pod;
+    }
+
+    @Override
+    public void stop() {
+        if (nats != null) {
+            try {
+                nats.flush(Duration.ofSeconds(2));
+                nats.close();
+            } catch (Exception e) {
+                LOG.debugf("closing NATS: %s", e.getMessage());
+            }
+        }
+    }
+}

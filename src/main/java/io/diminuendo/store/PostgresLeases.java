@@ -1,0 +1,116 @@
+package io.diminuendo.store;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Session leases as rows of {@code session_leases}, with the database's clock ({@code now()}) as the only clock, so
+ * pods whose clocks differ still agree on when a lease expired.
+ */
+final class PostgresLeases implements Leases {
+    private final Supplier<Connection> connections;
+    private final String pod;
+
+    PostgresLeases(Supplier<Connection> connections, String pod) {
+        this.connections = connections;
+        this.pod = pod;
+    }
+
+    @Override
+    public Holder acquire(String sessionId, String turnId, Duration ttl) {
+        String sql = """
+                INSERT INTO session_leases (session_id, pod, turn_id, expires_at)
+                VALUES (?, ?, ?, now() + make_interval(secs => ?))
+                ON CONFLICT (session_id) DO UPDATE SET pod = EXCLUDED.pod, turn_id = EXCLUDED.turn_id,
+                  expires_at = EXCLUDED.expires_at
+                WHERE session_leases.expires_at < now() OR session_leases.pod = EXCLUDED.pod
+                RETURNING pod""";
+        try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, sessionId);
+            ps.setString(2, pod);
+            ps.setString(3, turnId);
+            ps.setDouble(4, ttl.toMillis() / 1000.0);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return null;
+                }
+            }
+            try (PreparedStatement q = c.prepareStatement("SELECT pod, turn_id FROM session_leases WHERE session_id = ?")) {
+                q.setString(1, sessionId);
+                try (ResultSet rs = q.executeQuery()) {
+                    return rs.next() ? new Holder(sessionId, rs.getString(1), rs.getString(2))
+                            : new Holder(sessionId, "?", null);
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("taking the lease of session " + sessionId + " failed", e);
+        }
+    }
+
+    @Override
+    public void renew(Collection<String> sessionIds, Duration ttl) {
+        if (sessionIds.isEmpty()) {
+            return;
+        }
+        String sql = "UPDATE session_leases SET expires_at = now() + make_interval(secs => ?)"
+                + " WHERE pod = ? AND session_id = ANY (?)";
+        try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql)) {
+            Array ids = c.createArrayOf("text", sessionIds.toArray());
+            ps.setDouble(1, ttl.toMillis() / 1000.0);
+            ps.setString(2, pod);
+            ps.setArray(3, ids);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("renewing leases failed", e);
+        }
+    }
+
+    @Override
+    public void release(String sessionId) {
+        try (Connection c = connections.get();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM session_leases WHERE session_id = ? AND pod = ?")) {
+            ps.setString(1, sessionId);
+            ps.setString(2, pod);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("releasing the lease of session " + sessionId + " failed", e);
+        }
+    }
+
+    @Override
+    public List<Holder> takeExpired() {
+        String sql = "DELETE FROM session_leases WHERE expires_at < now() RETURNING session_id, pod, turn_id";
+        try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql);
+                ResultSet rs = ps.executeQuery()) {
+            List<Holder> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(new Holder(rs.getString(1), rs.getString(2), rs.getString(3)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("taking expired leases failed", e);
+        }
+    }
+
+    @Override
+    public long lastStoredSeq(String sessionId) {
+        try (Connection c = connections.get();
+                PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM events WHERE session_id = ?")) {
+            ps.setString(1, sessionId);
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading the last seq of session " + sessionId + " failed", e);
+        }
+    }
+}

@@ -9,7 +9,7 @@ public final class LiveSubscriptions {
 
     public static Subscription live(String sessionId, FrameSink sink) {
         Subscription s = new Subscription(sessionId, sink, null);
-        s.goLive(ServerFrames.subscribed(null, sessionId, 0, "idle", "e1"));
+        s.goLive(0, ServerFrames.subscribed(null, sessionId, 0, "idle", "e1"));
         return s;
     }
 }

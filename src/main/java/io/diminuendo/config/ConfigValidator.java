@@ -25,6 +25,11 @@ public class ConfigValidator {
     /** The documented development API key; never accepted in the prod profile. */
     public static final String DEV_KEY = "diminuendo-dev-key";
 
+    /** The outbound counters of a connection pack frames and bytes into one long (ClientConnection). */
+    static final long MAX_OUTBOUND_QUEUE = 1 << 20;
+    static final long MIN_OUTBOUND_BYTES = 64 * 1024;
+    static final long MAX_OUTBOUND_BYTES = 1L << 36;
+
     private final GatewayConfig config;
     private final int maxMessageSize;
 
@@ -83,6 +88,19 @@ public class ConfigValidator {
                     + ") must not exceed quarkus.websockets-next.server.max-message-size (" + maxMessageSize + ")");
         }
         atLeast(out, "diminuendo.limits.outbound-queue", limits.outboundQueue(), 16);
+        atMost(out, "diminuendo.limits.outbound-queue", limits.outboundQueue(), MAX_OUTBOUND_QUEUE);
+        atLeast(out, "diminuendo.limits.outbound-bytes", limits.outboundBytes(), MIN_OUTBOUND_BYTES);
+        atMost(out, "diminuendo.limits.outbound-bytes", limits.outboundBytes(), MAX_OUTBOUND_BYTES);
+        if (limits.outboundBytesTotal() < limits.outboundBytes()) {
+            out.add("diminuendo.limits.outbound-bytes-total (" + limits.outboundBytesTotal()
+                    + ") must be at least diminuendo.limits.outbound-bytes (" + limits.outboundBytes() + ")");
+        }
+        positive(out, "diminuendo.limits.max-reply-bytes", limits.maxReplyBytes());
+        if (limits.maxReplyBytes() > limits.outboundBytes() / 2) {
+            out.add("diminuendo.limits.max-reply-bytes (" + limits.maxReplyBytes()
+                    + ") must be at most half of diminuendo.limits.outbound-bytes (" + limits.outboundBytes()
+                    + "): a reply waits for that much room");
+        }
         positive(out, "diminuendo.limits.max-prompt-chars", limits.maxPromptChars());
         positive(out, "diminuendo.limits.max-title-chars", limits.maxTitleChars());
         positive(out, "diminuendo.limits.max-metadata-chars", limits.maxMetadataChars());
@@ -123,6 +141,12 @@ public class ConfigValidator {
         }
         positive(out, "diminuendo.turns.timeout", config.turns().timeout().toMillis());
         return out;
+    }
+
+    private static void atMost(List<String> out, String name, long value, long max) {
+        if (value > max) {
+            out.add(name + " must be at most " + max + " (was " + value + ")");
+        }
     }
 
     private static void positive(List<String> out, String name, long value) {

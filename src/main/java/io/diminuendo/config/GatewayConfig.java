@@ -199,6 +199,28 @@ public interface GatewayConfig {
         @WithDefault("8192")
         int outboundQueue();
 
+        /**
+         * Bytes (as written to the socket) a connection may have queued for sending and not yet written; more closes
+         * it as a slow consumer (4009), like {@code outbound-queue}. Replays and {@code history} replies wait until
+         * at most half of it is in use.
+         */
+        @WithDefault("8388608")
+        long outboundBytes();
+
+        /**
+         * Bytes queued for sending across all connections; the connection whose frame would pass it is closed with
+         * 4009. Bounds the direct memory outbound frames take: size it with the heap under the pod's memory limit.
+         */
+        @WithDefault("134217728")
+        long outboundBytesTotal();
+
+        /**
+         * Largest {@code history} reply, in bytes of its events' JSON; a reply holds fewer than {@code limit} events
+         * rather than more bytes (at least one event). At most half of {@code outbound-bytes}.
+         */
+        @WithDefault("1048576")
+        int maxReplyBytes();
+
         /** Longest prompt ({@code send_message.text}) in characters. */
         @WithDefault("100000")
         int maxPromptChars();

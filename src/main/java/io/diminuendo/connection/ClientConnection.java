@@ -2,7 +2,7 @@ package io.diminuendo.connection;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.jboss.logging.Logger;
 
@@ -14,14 +14,21 @@ import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.stream.FrameSink;
 import io.diminuendo.stream.Subscription;
+import io.netty.buffer.ByteBuf;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.buffer.Buffer;
 
 /**
  * One client connection: its identity once authenticated, its subscriptions, and its bounded outbound queue.
- * {@code pending} counts frames queued in its {@link Outbox} or handed to the socket and not written yet; when it would pass the
- * capacity the client is not reading fast enough and is closed with 4009 (it resumes with {@code afterSeq}).
+ * {@code queued} counts the frames, and their bytes on the wire, queued in its {@link Outbox} or handed to the socket
+ * and not written yet; when a frame would pass the frame capacity, the byte budget or the process-wide
+ * {@link OutboundBytes} budget, the client is not reading fast enough and is closed with 4009 (it resumes with
+ * {@code afterSeq}). A frame shared with other connections counts in full for each.
+ * <p>
+ * Both counts live in one long (frames above bit {@value #FRAME_SHIFT}, bytes below), so a frame costs one atomic
+ * step on the connection, as the frame count alone did; the shared total is touched only when the connection's bytes
+ * cross one of its 4 KiB steps. The configuration keeps frames below 2<sup>20</sup> and bytes below 2<sup>36</sup>.
  */
 public final class ClientConnection implements FrameSink {
     private static final Logger LOG = Logger.getLogger(ClientConnection.class);
@@ -29,9 +36,17 @@ public final class ClientConnection implements FrameSink {
     private final WebSocketConnection ws;
     private final Outbox outbox;
     private final GatewayMetrics metrics;
+    private static final int FRAME_SHIFT = 40;
+    private static final long ONE_FRAME = 1L << FRAME_SHIFT;
+    private static final long BYTES = ONE_FRAME - 1;
+
     private final int capacity;
-    private final AtomicInteger pending = new AtomicInteger();
+    private final long byteCapacity;
+    private final OutboundBytes total;
+    /** Frames (high bits) and bytes (low bits) queued and not yet written. */
+    private final AtomicLong queued = new AtomicLong();
     private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
+    private final HistoryRequests historyRequests = new HistoryRequests();
     private final Object roomSignal = new Object();
     private volatile int roomWaiters;
     private final Subscriber tenantSubscriber = (frame, seq) -> send(frame);
@@ -45,11 +60,13 @@ public final class ClientConnection implements FrameSink {
     private long refilledAtNanos = System.nanoTime();
     private int rejectedInRow;
 
-    ClientConnection(WebSocketConnection ws, GatewayMetrics metrics, int capacity) {
+    ClientConnection(WebSocketConnection ws, GatewayMetrics metrics, int capacity, long byteCapacity, OutboundBytes total) {
         this.ws = ws;
         this.outbox = new Outbox(ws, this::written);
         this.metrics = metrics;
         this.capacity = capacity;
+        this.byteCapacity = byteCapacity;
+        this.total = total;
     }
 
     public String id() {
@@ -73,6 +90,10 @@ public final class ClientConnection implements FrameSink {
         return subscriptions;
     }
 
+    HistoryRequests historyRequests() {
+        return historyRequests;
+    }
+
     WebSocketConnection ws() {
         return ws;
     }
@@ -87,12 +108,28 @@ public final class ClientConnection implements FrameSink {
         if (closing) {
             return false;
         }
-        if (pending.incrementAndGet() > capacity) {
-            pending.decrementAndGet();
+        ByteBuf wire = outbox.wire(frame);
+        // the fallback's frames are not encoded here: their length in chars stands in for their bytes
+        long bytes = wire != null ? wire.readableBytes() : frame.length();
+        long step = ONE_FRAME | bytes;
+        long after = queued.addAndGet(step);
+        long afterBytes = after & BYTES;
+        boolean withinTotal = total.moved(afterBytes - bytes, afterBytes);
+        if (after >>> FRAME_SHIFT > capacity || afterBytes > byteCapacity || !withinTotal) {
+            long back = queued.addAndGet(-step) & BYTES;
+            total.moved(back + bytes, back);
+            if (wire != null) {
+                wire.release();
+            }
+            if (!withinTotal) {
+                metrics.limitHit(GatewayMetrics.OUTBOUND_BYTES_TOTAL);
+            } else if (afterBytes > byteCapacity) {
+                metrics.limitHit(GatewayMetrics.OUTBOUND_BYTES);
+            }
             overflow();
             return false;
         }
-        outbox.offer(frame);
+        outbox.offer(wire, frame, bytes);
         return true;
     }
 
@@ -102,9 +139,11 @@ public final class ClientConnection implements FrameSink {
         send(ServerFrames.error(requestId, code, message));
     }
 
-    private void written(int frames) {
-        int left = pending.addAndGet(-frames);
-        if (roomWaiters > 0 && left <= capacity / 2) {
+    private void written(int frames, long bytes) {
+        long left = queued.addAndGet(-((long) frames << FRAME_SHIFT | bytes));
+        long leftBytes = left & BYTES;
+        total.moved(leftBytes + bytes, leftBytes);
+        if (roomWaiters > 0 && hasRoom(left)) {
             synchronized (roomSignal) {
                 roomSignal.notifyAll();
             }
@@ -115,7 +154,9 @@ public final class ClientConnection implements FrameSink {
     public void overflow() {
         if (!closing) {
             metrics.slowConsumerCloses.increment();
-            LOG.debugf("connection %s closed as a slow consumer (%d frames pending)", id(), pending.get());
+            long q = queued.get();
+            LOG.debugf("connection %s closed as a slow consumer (%d frames, %d bytes pending)", id(), q >>> FRAME_SHIFT,
+                    q & BYTES);
             close(CloseCode.SLOW_CONSUMER, true);
         }
     }
@@ -126,12 +167,27 @@ public final class ClientConnection implements FrameSink {
     }
 
     @Override
+    public long byteCapacity() {
+        return byteCapacity;
+    }
+
+    /** At most half the frame capacity and half the byte budget in use. */
+    private boolean hasRoom(long q) {
+        return q >>> FRAME_SHIFT <= capacity / 2 && (q & BYTES) <= byteCapacity / 2;
+    }
+
+    /** Bytes queued and not yet written. */
+    long queuedBytes() {
+        return queued.get() & BYTES;
+    }
+
+    @Override
     public boolean awaitRoom(long timeoutMillis) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMillis;
         synchronized (roomSignal) {
             roomWaiters++;
             try {
-                while (!closing && pending.get() > capacity / 2) {
+                while (!closing && !hasRoom(queued.get())) {
                     long left = deadline - System.currentTimeMillis();
                     if (left <= 0) {
                         return false;

@@ -43,9 +43,12 @@ public class GatewayEndpoint {
     private final GatewayMetrics metrics;
     private final FrameDecoder decoder;
     private final int outboundCapacity;
+    private final long outboundBytes;
+    private final OutboundBytes outboundTotal;
 
     public GatewayEndpoint(ConnectionRegistry connections, Authentication authentication, InboundLimits inbound,
-            RequestDispatcher dispatcher, GatewayMetrics metrics, GatewayConfig config, ObjectMapper mapper) {
+            RequestDispatcher dispatcher, GatewayMetrics metrics, GatewayConfig config, ObjectMapper mapper,
+            OutboundBytes outboundTotal) {
         this.connections = connections;
         this.authentication = authentication;
         this.inbound = inbound;
@@ -55,12 +58,14 @@ public class GatewayEndpoint {
         this.decoder = new FrameDecoder(mapper,
                 new FrameDecoder.Limits(limits.maxPromptChars(), limits.maxTitleChars(), limits.maxMetadataChars()));
         this.outboundCapacity = limits.outboundQueue();
+        this.outboundBytes = limits.outboundBytes();
+        this.outboundTotal = outboundTotal;
     }
 
     @OnOpen
     @NonBlocking
     public void onOpen(WebSocketConnection ws) {
-        ClientConnection c = new ClientConnection(ws, metrics, outboundCapacity);
+        ClientConnection c = new ClientConnection(ws, metrics, outboundCapacity, outboundBytes, outboundTotal);
         inbound.opened(c);
         ws.userData().put(CLIENT, c);
         connections.add(c);

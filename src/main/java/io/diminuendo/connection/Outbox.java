@@ -6,7 +6,6 @@ import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.IntConsumer;
 
 import org.jboss.logging.Logger;
 
@@ -32,8 +31,8 @@ import io.vertx.core.net.impl.ConnectionBase;
 
 /**
  * A connection's outgoing text frames. Any thread may {@link #offer} a frame; the frames are written on the
- * connection's event loop in batches, with one flush per batch, and {@code written} is told how many frames
- * have left (or were dropped) once the socket took them.
+ * connection's event loop in batches, with one flush per batch, and {@code written} is told how many frames,
+ * and how many bytes, have left (or were dropped) once the socket took them.
  * <p>
  * websockets-next's {@code sendText} builds a Mutiny pipeline, captures the context and flushes the socket for
  * every single frame; profiles of a streaming turn showed that as the gateway's main cost. The outbox writes the
@@ -67,7 +66,7 @@ final class Outbox {
     private final ConnectionBase conn;
     private final ChannelHandlerContext ctx;
     private final EventLoop loop;
-    private final IntConsumer written;
+    private final Written written;
     private final Queue<ByteBuf> frames = newFrameQueue();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final Runnable drain = this::drain;
@@ -75,7 +74,13 @@ final class Outbox {
     private volatile boolean discard;
     private boolean closeSent;
 
-    Outbox(WebSocketConnection ws, IntConsumer written) {
+    /** Told of frames that were written or dropped: their number and their bytes as {@link #wire} measured them. */
+    @FunctionalInterface
+    interface Written {
+        void written(int frames, long bytes);
+    }
+
+    Outbox(WebSocketConnection ws, Written written) {
         this.ws = ws;
         this.written = written;
         WebSocketBase s = vertxSocket(ws);
@@ -111,13 +116,24 @@ final class Outbox {
         return conn != null;
     }
 
-    /** Queues a frame; it is written in order with every frame offered before it. */
-    void offer(String frame) {
-        if (conn == null) {
-            ws.sendText(frame).subscribe().with(ok -> written.accept(1), failure -> written.accept(1));
+    /**
+     * The frame's bytes on the wire, to measure and then {@link #offer}; null when frames go through
+     * {@code sendText} (the fallback), whose bytes are not known.
+     */
+    ByteBuf wire(String frame) {
+        return conn == null ? null : wireFrame(frame);
+    }
+
+    /**
+     * Queues a frame, as {@code wire} (from {@link #wire}) or, in the fallback, as {@code text}; it is written in
+     * order with every frame offered before it. {@code bytes} is what {@code written} is told for it in the fallback.
+     */
+    void offer(ByteBuf wire, String text, long bytes) {
+        if (wire == null) {
+            ws.sendText(text).subscribe().with(ok -> written.written(1, bytes), failure -> written.written(1, bytes));
             return;
         }
-        frames.offer(wireFrame(frame));
+        frames.offer(wire);
         schedule();
     }
 
@@ -148,21 +164,27 @@ final class Outbox {
     private void drain() {
         scheduled.set(false);
         int count = 0;
+        long bytes = 0;
         int dropped = 0;
+        long droppedBytes = 0;
         boolean open = !closeSent && !discard && !socket.isClosed();
         ByteBuf frame = frames.poll();
         while (frame != null) {
             ByteBuf next = count < BATCH ? frames.poll() : null;
+            int size = frame.readableBytes();
             if (!open) {
                 frame.release();
                 dropped++;
+                droppedBytes += size;
             } else if (next == null) {
                 int batch = ++count;
+                long batchBytes = bytes + size;
                 ChannelPromise promise = ctx.newPromise();
-                promise.addListener(f -> written.accept(batch));
+                promise.addListener(f -> written.written(batch, batchBytes));
                 ctx.write(frame, promise);
             } else {
                 count++;
+                bytes += size;
                 ctx.write(frame, conn.voidPromise);
             }
             frame = next;
@@ -171,7 +193,7 @@ final class Outbox {
             ctx.flush();
         }
         if (dropped > 0) {
-            written.accept(dropped);
+            written.written(dropped, droppedBytes);
         }
         if (!frames.isEmpty()) {
             schedule();

@@ -1,5 +1,6 @@
 package io.diminuendo.connection;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -156,8 +157,20 @@ public class RequestDispatcher {
         public void history(ClientRequest.History r) {
             signedIn(r, who -> {
                 SessionState s = sessions.get(who, r.sessionId());
-                reply(r, replay.history(s.stream(), r.afterSeq(), r.limit()),
-                        page -> ServerFrames.history(r.id(), r.sessionId(), page.frames(), page.lastSeq()));
+                boolean queued = c.historyRequests().submit(() -> {
+                    try {
+                        return reply(r, replay.history(s.stream(), c, r.afterSeq(), r.limit()),
+                                page -> ServerFrames.history(r.id(), r.sessionId(), page.frames(), page.lastSeq()));
+                    } catch (RuntimeException e) {
+                        fail(c, r, e);
+                        return CompletableFuture.completedFuture(null);
+                    }
+                });
+                if (!queued) {
+                    metrics.limitHit(GatewayMetrics.HISTORY_WAIT);
+                    throw new ProtocolException(ErrorCode.RATE_LIMITED, HistoryRequests.MAX_WAITING
+                            + " history requests of this connection are waiting already; read their replies first");
+                }
             });
         }
 
@@ -204,8 +217,9 @@ public class RequestDispatcher {
             });
         }
 
-        private <T> void reply(ClientRequest request, CompletionStage<T> result, Function<T, String> frame) {
-            result.whenComplete((value, failure) -> {
+        /** Sends the reply once {@code result} completes; the stage returned completes once it is queued. */
+        private <T> CompletionStage<T> reply(ClientRequest request, CompletionStage<T> result, Function<T, String> frame) {
+            return result.whenComplete((value, failure) -> {
                 if (failure == null) {
                     c.send(frame.apply(value));
                 } else {

@@ -76,10 +76,18 @@ public class GatewayMetrics {
         }
     }
 
+    /** A connection over its outbound byte budget, closed with 4009. */
+    public static final String OUTBOUND_BYTES = "outbound_bytes";
+    /** A connection whose frame would have passed the process-wide outbound byte budget, closed with 4009. */
+    public static final String OUTBOUND_BYTES_TOTAL = "outbound_bytes_total";
+    /** A {@code history} request refused because its connection did not drain in time, or had too many waiting. */
+    public static final String HISTORY_WAIT = "history_wait";
+
     /** Names of the limits counted by {@link #limitHit}; all are registered at start so they show at 0. */
     public static final List<String> LIMITS = List.of("frame_size", "frame_rate", "frame_rate_close",
             "connections_per_user", "connections_per_tenant", "subscriptions_per_connection", "sessions_per_tenant",
-            "idle_timeout", "token_expired", "origin", "auth_timeout");
+            "idle_timeout", "token_expired", "origin", "auth_timeout", OUTBOUND_BYTES, OUTBOUND_BYTES_TOTAL,
+            HISTORY_WAIT);
 
     /** Counts one hit of the named limit ({@code diminuendo_limit_hits_total{limit=…}}). */
     public void limitHit(String limit) {

@@ -11,6 +11,12 @@ public interface FrameSink {
     /** Frames the sink accepts before it overflows. */
     int capacity();
 
-    /** Blocks (never on an event loop) until at most half the capacity is in use; false if closed or timed out. */
+    /** Bytes of frames the sink accepts before it overflows. */
+    long byteCapacity();
+
+    /**
+     * Blocks (never on an event loop) until at most half the capacity and half the byte capacity are in use; false
+     * if closed or timed out.
+     */
     boolean awaitRoom(long timeoutMillis) throws InterruptedException;
 }

@@ -12,7 +12,10 @@ import jakarta.inject.Inject;
 
 import org.jboss.logging.Logger;
 
+import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.store.EventLog;
 import io.diminuendo.store.StoredEvent;
 import io.micrometer.core.instrument.Counter;
@@ -33,6 +36,10 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
  * client that reads faster than the session streams is live after a few rounds. One that reads slower never
  * would be: after {@link #MAX_CATCH_UP_ROUNDS} catch-up rounds it is closed with 4009 and resumes with
  * {@code afterSeq}, as is a client that keeps its queue more than half full for {@link #ROOM_TIMEOUT_MS}.
+ * <p>
+ * Bytes are paced like frames: a replay also waits for room after every quarter of the connection's byte budget it
+ * sends, and a {@code history} reply holds at most {@code max-reply-bytes} of events and is read only once its
+ * connection has at most half its budget in use ({@link #HISTORY_ROOM_TIMEOUT_MS}, else {@code rate_limited}).
  */
 @ApplicationScoped
 public class ReplayService {
@@ -40,27 +47,37 @@ public class ReplayService {
     static final int PAGE = 500;
     static final long ROOM_TIMEOUT_MS = 30_000;
     static final int MAX_CATCH_UP_ROUNDS = 64;
+    static final long HISTORY_ROOM_TIMEOUT_MS = 10_000;
+    /** Events read from the store at a time while a history reply is filled up to its byte size. */
+    private static final int HISTORY_READ = 100;
 
     private final EventLog store;
     private final Executor blocking;
+    private final GatewayMetrics metrics;
     private final Counter catchUpRounds;
     private final Counter gapCatchUps;
     private final long roomTimeoutMillis;
     private final int maxCatchUpRounds;
+    private final long maxReplyBytes;
+    private final long historyRoomTimeoutMillis;
 
     @Inject
-    public ReplayService(EventLog store, GatewayMetrics metrics) {
-        this(store, metrics, Infrastructure.getDefaultWorkerPool(), ROOM_TIMEOUT_MS, MAX_CATCH_UP_ROUNDS);
+    public ReplayService(EventLog store, GatewayMetrics metrics, GatewayConfig config) {
+        this(store, metrics, Infrastructure.getDefaultWorkerPool(), ROOM_TIMEOUT_MS, MAX_CATCH_UP_ROUNDS,
+                config.limits().maxReplyBytes(), HISTORY_ROOM_TIMEOUT_MS);
     }
 
     ReplayService(EventLog store, GatewayMetrics metrics, Executor blocking, long roomTimeoutMillis,
-            int maxCatchUpRounds) {
+            int maxCatchUpRounds, long maxReplyBytes, long historyRoomTimeoutMillis) {
         this.store = store;
         this.blocking = blocking;
+        this.metrics = metrics;
         this.catchUpRounds = metrics.replayCatchUpRounds;
         this.gapCatchUps = metrics.gapCatchUps;
         this.roomTimeoutMillis = roomTimeoutMillis;
         this.maxCatchUpRounds = maxCatchUpRounds;
+        this.maxReplyBytes = maxReplyBytes;
+        this.historyRoomTimeoutMillis = historyRoomTimeoutMillis;
     }
 
     /** A page of history: events after the requested seq and the session's last seq when it was read. */
@@ -148,6 +165,7 @@ public class ReplayService {
     private Replayed replay(String sessionId, Subscription subscription, long from, long boundary)
             throws InterruptedException {
         int pageSize = Subscription.pageSize(subscription.capacity());
+        long bytesBetweenWaits = Subscription.bufferByteLimit(subscription.byteCapacity());
         while (true) {
             if (subscription.isClosed()) {
                 return Replayed.STOPPED;
@@ -164,24 +182,89 @@ public class ReplayService {
                 LOG.warnf("session %s: store has no events after seq %d up to %d", sessionId, from, boundary);
                 return Replayed.MISSING;
             }
+            long sent = 0;
             for (StoredEvent e : page) {
+                if (sent >= bytesBetweenWaits) {
+                    if (!subscription.awaitRoom(roomTimeoutMillis)) {
+                        return subscription.isClosed() ? Replayed.STOPPED : Replayed.NO_ROOM;
+                    }
+                    sent = 0;
+                }
                 subscription.sendReplayed(e.frame(), e.seq());
+                sent += utf8Length(e.frame());
             }
             from = page.get(page.size() - 1).seq();
         }
     }
 
-    /** Reads up to {@code limit} events after {@code afterSeq}, consistent with the returned last seq. */
+    /**
+     * Reads up to {@code limit} events after {@code afterSeq}, consistent with the returned last seq, and fewer when
+     * they would pass {@code max-reply-bytes} (at least one).
+     */
     public CompletionStage<Page> history(SessionStream stream, long afterSeq, int limit) {
+        return history(stream, null, afterSeq, limit);
+    }
+
+    /**
+     * As {@link #history(SessionStream, long, int)}, for a reply to {@code sink}: the events are read once the sink
+     * has at most half its capacity in use, waiting on a worker thread; if it does not drain within
+     * {@link #HISTORY_ROOM_TIMEOUT_MS} the request fails with {@code rate_limited}. A client that does not read
+     * thus holds at most its outbound budget, not one reply per request.
+     */
+    public CompletionStage<Page> history(SessionStream stream, FrameSink sink, long afterSeq, int limit) {
         long boundary = stream.lastSeq();
         CompletableFuture<Page> result = new CompletableFuture<>();
         store.barrier().whenCompleteAsync((ignored, failure) -> {
             try {
-                result.complete(new Page(store.readEvents(stream.sessionId(), afterSeq, boundary, limit), boundary));
+                if (sink != null && !sink.awaitRoom(historyRoomTimeoutMillis)) {
+                    metrics.limitHit(GatewayMetrics.HISTORY_WAIT);
+                    throw new ProtocolException(ErrorCode.RATE_LIMITED, "the connection has not read its earlier"
+                            + " replies; read them before asking for more history");
+                }
+                result.complete(new Page(read(stream.sessionId(), afterSeq, boundary, limit), boundary));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                result.completeExceptionally(e);
             } catch (RuntimeException e) {
                 result.completeExceptionally(e);
             }
         }, blocking);
         return result;
+    }
+
+    /** Up to {@code limit} events, in reads of {@link #HISTORY_READ}, stopping before {@code maxReplyBytes}. */
+    private List<StoredEvent> read(String sessionId, long afterSeq, long boundary, int limit) {
+        List<StoredEvent> events = new ArrayList<>();
+        long bytes = 0;
+        long from = afterSeq;
+        while (events.size() < limit) {
+            int want = Math.min(HISTORY_READ, limit - events.size());
+            List<StoredEvent> page = store.readEvents(sessionId, from, boundary, want);
+            for (StoredEvent e : page) {
+                bytes += utf8Length(e.frame()) + 1;
+                if (bytes > maxReplyBytes && !events.isEmpty()) {
+                    return events;
+                }
+                events.add(e);
+            }
+            if (page.size() < want) {
+                break;
+            }
+            from = page.get(page.size() - 1).seq();
+        }
+        return events;
+    }
+
+    /** Bytes of {@code s} in UTF-8, without encoding it. */
+    static long utf8Length(String s) {
+        long n = s.length();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 0x80) {
+                // 2 bytes below U+0800, else 3; a surrogate pair (2 chars) is 4
+                n += c < 0x800 || Character.isSurrogate(c) ? 1 : 2;
+            }
+        }
+        return n;
     }
 }

@@ -8,8 +8,8 @@ import io.diminuendo.protocol.ServerFrames;
 
 /**
  * One connection's subscription to one session. While a replay runs it buffers live frames, at most
- * {@link #bufferLimit} events (a quarter of the sink's capacity, what the sink can take at once after
- * {@code awaitRoom}). When a live event would overflow that buffer, the subscription drops the buffered events and
+ * {@link #bufferLimit} events and {@link #bufferByteLimit} chars (a quarter of the sink's capacity and of its byte
+ * capacity, what the sink can take at once after {@code awaitRoom}). When a live event would overflow that buffer, the subscription drops the buffered events and
  * is <em>behind</em>: it only notes the seq of the newest live event, and the replay catches up to it from the
  * store ({@link #goLiveOrCatchUp}) instead of cutting the client. Once a replay round ends and the subscription is
  * not behind, {@link #goLive} sends the {@code subscribed} reply and the buffered frames newer than the replay, and
@@ -19,9 +19,11 @@ public final class Subscription implements Subscriber {
     private final String sessionId;
     private final FrameSink sink;
     private final int bufferLimit;
+    private final long bufferByteLimit;
     /** Live frames (frame, seq) while the replay runs; event frames only while not behind. */
     private ArrayDeque<Object> buffered = new ArrayDeque<>();
     private int bufferedEvents;
+    private long bufferedChars;
     /** Live events were dropped since the replay's current boundary; the store has them. */
     private boolean behind;
     /** Seq of the newest live event delivered to this subscription, buffered or dropped. */
@@ -45,6 +47,7 @@ public final class Subscription implements Subscriber {
         this.sink = sink;
         this.requestId = requestId;
         this.bufferLimit = bufferLimit(sink.capacity());
+        this.bufferByteLimit = bufferByteLimit(sink.byteCapacity());
     }
 
     /**
@@ -59,6 +62,11 @@ public final class Subscription implements Subscriber {
     /** Live events buffered during a replay at most: like a page, they are sent at once after a wait for room. */
     static int bufferLimit(int capacity) {
         return Math.max(1, capacity / 4);
+    }
+
+    /** Bytes sent at once after a wait for room, by a replay or the live buffer (in chars there, as an estimate). */
+    static long bufferByteLimit(long byteCapacity) {
+        return Math.max(1, byteCapacity / 4);
     }
 
     /**
@@ -89,6 +97,7 @@ public final class Subscription implements Subscriber {
                 live = false;
                 buffered = new ArrayDeque<>();
                 bufferedEvents = 0;
+                bufferedChars = 0;
                 newestSeq = seq;
                 gapHandler.caughtBehind(lastSentSeq, seq);
                 return;
@@ -106,7 +115,7 @@ public final class Subscription implements Subscriber {
         if (behind) {
             return;
         }
-        if (bufferedEvents >= bufferLimit) {
+        if (bufferedEvents >= bufferLimit || bufferedChars + frame.length() > bufferByteLimit) {
             dropBufferedEvents();
             behind = true;
             return;
@@ -114,6 +123,7 @@ public final class Subscription implements Subscriber {
         buffered.add(frame);
         buffered.add(seq);
         bufferedEvents++;
+        bufferedChars += frame.length();
     }
 
     /** Drops the buffered events, keeping the frames that are not events. */
@@ -129,6 +139,7 @@ public final class Subscription implements Subscriber {
         }
         buffered = kept;
         bufferedEvents = 0;
+        bufferedChars = 0;
     }
 
     synchronized void sendReplayed(String frame, long seq) {
@@ -196,6 +207,10 @@ public final class Subscription implements Subscriber {
     /** Frames the sink accepts before it overflows. */
     int capacity() {
         return sink.capacity();
+    }
+
+    long byteCapacity() {
+        return sink.byteCapacity();
     }
 
     boolean awaitRoom(long timeoutMillis) throws InterruptedException {

@@ -60,10 +60,14 @@ class ProdProfileIT {
         try (GatewayProcess gw = GatewayProcess.launch("prod-bad-values", List.of(db(),
                 "-Ddiminuendo.auth.jwt-secret=short",
                 "-Ddiminuendo.limits.outbound-queue=1",
+                "-Ddiminuendo.limits.outbound-bytes-total=1024",
+                "-Ddiminuendo.limits.max-reply-bytes=8388608",
                 "-Ddiminuendo.auth.jwt-public-key-location=/nonexistent/key.pem"))) {
             assertThat(gw.awaitExit(Duration.ofSeconds(120))).isNotZero();
             assertThat(gw.log()).contains("diminuendo.auth.jwt-secret must be at least 32 bytes")
                     .contains("diminuendo.limits.outbound-queue must be at least 16")
+                    .contains("diminuendo.limits.outbound-bytes-total (1024) must be at least diminuendo.limits.outbound-bytes")
+                    .contains("diminuendo.limits.max-reply-bytes (8388608) must be at most half of diminuendo.limits.outbound-bytes")
                     .contains("diminuendo.auth.jwt-public-key-location");
         }
     }

@@ -71,7 +71,8 @@ class HealthTest {
                     "diminuendo_writer_batch_size_sum", "diminuendo_writer_commit_latency_seconds_count",
                     "diminuendo_writer_commit_latency_seconds_sum", "diminuendo_connections_open",
                     "diminuendo_connections_authenticated", "diminuendo_sessions",
-                    "diminuendo_connections_slow_consumer_closes_total")) {
+                    "diminuendo_connections_slow_consumer_closes_total", "diminuendo_outbound_bytes",
+                    "diminuendo_outbound_bytes_budget")) {
                 assertThat(metrics).as(name).containsPattern("(?m)^" + name + "(\\{[^}]*\\})? ");
             }
             for (String code : List.of("bad_request", "unauthorized", "forbidden", "not_found", "conflict", "too_large",
@@ -84,6 +85,10 @@ class HealthTest {
             assertThat(Metrics.valueIn(metrics, "diminuendo_connections_authenticated", "")).isGreaterThanOrEqualTo(1);
             assertThat(Metrics.valueIn(metrics, "diminuendo_sessions", "")).isGreaterThanOrEqualTo(1);
             assertThat(Metrics.valueIn(metrics, "diminuendo_writer_batch_size_count", "")).isPositive();
+            assertThat(Metrics.valueIn(metrics, "diminuendo_outbound_bytes_budget", "")).isEqualTo(128 * 1024 * 1024);
+            for (String limit : List.of("outbound_bytes", "outbound_bytes_total", "history_wait")) {
+                assertThat(metrics).containsPattern("(?m)^diminuendo_limit_hits_total\\{[^}]*limit=\"" + limit + "\"");
+            }
         }
     }
 

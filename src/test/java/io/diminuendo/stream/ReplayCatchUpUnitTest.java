@@ -2,15 +2,18 @@ package io.diminuendo.stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -21,7 +24,9 @@ import org.junit.jupiter.api.Test;
 
 import io.diminuendo.hub.LocalHub;
 import io.diminuendo.metrics.GatewayMetrics;
+import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.EventKind;
+import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.store.StoredEvent;
 import io.diminuendo.support.MemoryStore;
@@ -187,8 +192,65 @@ class ReplayCatchUpUnitTest {
         assertThat(sink.queue).noneMatch(f -> f.contains("\"subscribed\"")).hasSizeLessThanOrEqualTo(CAPACITY);
     }
 
+    /**
+     * Large events replay at the pace the reader takes their bytes: a page of 16 events of 10 KB each is more than
+     * the sink's 64 KB byte budget, so the replay waits for room within the page and the reader gets every event
+     * without the sink overflowing.
+     */
+    @Test
+    void aReplayOfLargeEventsWaitsForByteRoomWithinAPageAndNeverOverflowsTheByteBudget() throws Exception {
+        String big = "{\"text\":\"" + "x".repeat(10_000) + "\"}";
+        for (int i = 0; i < 200; i++) {
+            assertThat(stream.tryPublish("t1", EventKind.TEXT_DELTA, big)).isTrue();
+        }
+        QueueSink sink = new QueueSink(CAPACITY, 64 * 1024);
+        Reader reader = new Reader(sink, 200_000);
+        workers.execute(reader);
+        Subscription sub = new Subscription(SID, sink, "r1");
+        replay(ReplayService.MAX_CATCH_UP_ROUNDS, 30_000)
+                .subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "idle", "e1"));
+        reader.awaitSeq(200, 30_000);
+        assertThat(sink.overflowed).as("cut with 4009").isFalse();
+    }
+
+    /** A history reply holds fewer events than its limit rather than more than max-reply-bytes, and at least one. */
+    @Test
+    void aHistoryReplyStopsBeforeMaxReplyBytesAndHoldsAtLeastOneEvent() throws Exception {
+        String big = "{\"text\":\"" + "x".repeat(10_000) + "\"}";
+        for (int i = 0; i < 50; i++) {
+            assertThat(stream.tryPublish("t1", EventKind.TEXT_DELTA, big)).isTrue();
+        }
+        ReplayService capped = new ReplayService(store, metrics, workers, 1_000, 2, 35_000, 1_000);
+        ReplayService.Page page = capped.history(stream, 0, 1000).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(page.events()).hasSize(3);
+        assertThat(page.lastSeq()).isEqualTo(50);
+        assertThat(page.events().get(2).seq()).isEqualTo(3);
+        ReplayService tiny = new ReplayService(store, metrics, workers, 1_000, 2, 100, 1_000);
+        assertThat(tiny.history(stream, 3, 1000).toCompletableFuture().get(10, TimeUnit.SECONDS).events())
+                .extracting(StoredEvent::seq).containsExactly(4L);
+    }
+
+    /** A history reply waits for its sink to drain; one that does not drain in time is refused (rate_limited). */
+    @Test
+    void aHistoryForASinkThatDoesNotDrainIsRefusedAsRateLimited() throws Exception {
+        publish(10);
+        QueueSink sink = new QueueSink(CAPACITY, 1_000);
+        assertThat(sink.send("y".repeat(900))).isTrue();
+        ReplayService service = new ReplayService(store, metrics, workers, 1_000, 2, 400, 300);
+        CompletableFuture<ReplayService.Page> refused = service.history(stream, sink, 0, 100).toCompletableFuture();
+        assertThat(refused).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class)
+                .havingCause().isInstanceOfSatisfying(ProtocolException.class,
+                        p -> assertThat(p.code()).isEqualTo(ErrorCode.RATE_LIMITED));
+
+        CompletableFuture<ReplayService.Page> waiting = service.history(stream, sink, 0, 100).toCompletableFuture();
+        Thread.sleep(100);
+        assertThat(waiting).as("no reply while the sink is full").isNotDone();
+        sink.written(sink.queue.take());
+        assertThat(waiting.get(10, TimeUnit.SECONDS).events()).isNotEmpty();
+    }
+
     private ReplayService replay(int maxRounds, long roomTimeoutMillis) {
-        return new ReplayService(store, metrics, workers, roomTimeoutMillis, maxRounds);
+        return new ReplayService(store, metrics, workers, roomTimeoutMillis, maxRounds, 1 << 20, roomTimeoutMillis);
     }
 
     private void publish(int events) {
@@ -209,17 +271,27 @@ class ReplayCatchUpUnitTest {
         return Long.parseLong(m.group(1));
     }
 
-    /** A connection's outbound queue as {@code ClientConnection} bounds it: overflowing it closes the sink (4009). */
+    /**
+     * A connection's outbound queue as {@code ClientConnection} bounds it, in frames and in bytes (chars here):
+     * overflowing either closes the sink (4009).
+     */
     static final class QueueSink implements FrameSink {
         final int capacity;
+        final long byteCapacity;
         final LinkedBlockingQueue<String> queue = new LinkedBlockingQueue<>();
         final AtomicInteger pending = new AtomicInteger();
+        final AtomicLong pendingBytes = new AtomicLong();
         private final Object room = new Object();
         volatile boolean closed;
         volatile boolean overflowed;
 
         QueueSink(int capacity) {
+            this(capacity, Long.MAX_VALUE / 2);
+        }
+
+        QueueSink(int capacity, long byteCapacity) {
             this.capacity = capacity;
+            this.byteCapacity = byteCapacity;
         }
 
         @Override
@@ -232,13 +304,20 @@ class ReplayCatchUpUnitTest {
                 overflow();
                 return false;
             }
+            if (pendingBytes.addAndGet(frame.length()) > byteCapacity) {
+                pendingBytes.addAndGet(-frame.length());
+                pending.decrementAndGet();
+                overflow();
+                return false;
+            }
             queue.add(frame);
             return true;
         }
 
-        /** The reader took a frame: the socket write completed. */
-        void written() {
-            if (pending.decrementAndGet() <= capacity / 2) {
+        /** The reader took {@code frame}: the socket write completed. */
+        void written(String frame) {
+            long bytes = pendingBytes.addAndGet(-frame.length());
+            if (pending.decrementAndGet() <= capacity / 2 && bytes <= byteCapacity / 2) {
                 synchronized (room) {
                     room.notifyAll();
                 }
@@ -257,10 +336,15 @@ class ReplayCatchUpUnitTest {
         }
 
         @Override
+        public long byteCapacity() {
+            return byteCapacity;
+        }
+
+        @Override
         public boolean awaitRoom(long timeoutMillis) throws InterruptedException {
             long deadline = System.currentTimeMillis() + timeoutMillis;
             synchronized (room) {
-                while (!closed && pending.get() > capacity / 2) {
+                while (!closed && (pending.get() > capacity / 2 || pendingBytes.get() > byteCapacity / 2)) {
                     long left = deadline - System.currentTimeMillis();
                     if (left <= 0) {
                         return false;
@@ -300,7 +384,7 @@ class ReplayCatchUpUnitTest {
                     if (m.find()) {
                         lastSeq = Long.parseLong(m.group(1));
                     }
-                    sink.written();
+                    sink.written(f);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -33,6 +34,7 @@ import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.store.EventLog;
 import io.diminuendo.store.EventStore;
+import io.diminuendo.store.Leases;
 import io.diminuendo.store.SessionRecord;
 import io.diminuendo.store.SessionStore;
 import io.diminuendo.upstream.Backends;
@@ -52,6 +54,7 @@ public class SessionRegistry {
     private static final String DELETED = "session_deleted";
     private final SessionStore store;
     private final Broker broker;
+    private final Leases leases;
     private final EventLog log;
     private final Hub hub;
     private final GatewayMetrics metrics;
@@ -71,8 +74,9 @@ public class SessionRegistry {
     }
 
     public SessionRegistry(SessionStore store, EventLog log, Hub hub, GatewayMetrics metrics, Backends backends,
-            GatewayConfig config, Broker broker) {
+            GatewayConfig config, Broker broker, Leases leases) {
         this.broker = broker;
+        this.leases = leases;
         this.maxPerTenant = config.limits().maxSessionsPerTenant();
         this.store = store;
         this.log = log;
@@ -83,7 +87,14 @@ public class SessionRegistry {
 
     /** Loads every session; after an unclean stop, gives each a new epoch and ends turns left running. */
     void load(@Observes @Priority(20) StartupEvent event) {
-        boolean unclean = store.previousRunUnclean();
+        // in a cluster, turns left running by a pod that died are ended by whichever pod takes its expired lease
+        // (ClusterSync), and only those sessions get a new epoch: a pod's own restart says nothing about the rest
+        boolean cluster = broker.clustered();
+        boolean unclean = store.previousRunUnclean() && !cluster;
+        Map<String, Leases.Holder> running = new HashMap<>();
+        if (cluster) {
+            leases.held().forEach(h -> running.put(h.sessionId(), h));
+        }
         int recovered = 0;
         for (SessionStore.LoadedSession loaded : store.loadSessions()) {
             SessionRecord record = loaded.session();
@@ -96,6 +107,15 @@ public class SessionRegistry {
                 record = renewed;
             }
             SessionState state = index(record, loaded.lastSeq());
+            if (cluster) {
+                Leases.Holder owner = running.get(record.id());
+                if (owner != null) {
+                    synchronized (state.lock()) {
+                        state.remoteTurn(new SessionState.RemoteTurn(owner.turnId(), owner.pod()));
+                    }
+                }
+                continue;
+            }
             if (loaded.lastTurnId() != null && loaded.lastKind() != null && !loaded.lastKind().isTerminal()) {
                 String failure = EventMapper.failure("gateway_restarted", "the gateway restarted while this turn was running");
                 whenStoreHasRoom(() -> state.stream().tryPublish(loaded.lastTurnId(), EventKind.TURN_FAILED, failure));

@@ -25,6 +25,9 @@ public interface Leases {
     /** Removes expired leases and returns them; each one is returned to exactly one pod in the cluster. */
     List<Holder> takeExpired();
 
+    /** Every lease that has not expired (at start-up: which turns run on other pods). */
+    List<Holder> held();
+
     /** The highest seq stored for the session, 0 if none. */
     long lastStoredSeq(String sessionId);
 

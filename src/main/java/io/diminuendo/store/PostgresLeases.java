@@ -101,6 +101,21 @@ final class PostgresLeases implements Leases {
     }
 
     @Override
+    public List<Holder> held() {
+        String sql = "SELECT session_id, pod, turn_id FROM session_leases WHERE expires_at >= now()";
+        try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql);
+                ResultSet rs = ps.executeQuery()) {
+            List<Holder> out = new ArrayList<>();
+            while (rs.next()) {
+                out.add(new Holder(rs.getString(1), rs.getString(2), rs.getString(3)));
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException("reading the leases failed", e);
+        }
+    }
+
+    @Override
     public long lastStoredSeq(String sessionId) {
         try (Connection c = connections.get();
                 PreparedStatement ps = c.prepareStatement("SELECT COALESCE(MAX(seq), 0) FROM events WHERE session_id = ?")) {

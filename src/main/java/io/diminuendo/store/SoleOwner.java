@@ -25,6 +25,11 @@ final class SoleOwner implements Leases {
     }
 
     @Override
+    public List<Holder> held() {
+        return List.of();
+    }
+
+    @Override
     public long lastStoredSeq(String sessionId) {
         return 0;
     }

@@ -60,7 +60,7 @@ class LogContextTest {
     @BeforeEach
     void captureDispatcherLogs() {
         Logger.getLogger(RequestDispatcher.class.getName()).addHandler(capture);
-        QuarkusMock.installMockForType(new SessionRegistry(null, null, null, null, null, config, null) {
+        QuarkusMock.installMockForType(new SessionRegistry(null, null, null, null, null, config, null, null) {
             @Override
             public SessionState get(Identity who, String sessionId) {
                 throw new IllegalStateException("boom while reading " + sessionId);

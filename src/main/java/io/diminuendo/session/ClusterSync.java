@@ -156,7 +156,7 @@ public class ClusterSync {
             LOG.infof("took over session %s from pod %s: turn %s ended as owner_lost, new epoch %s",
                     orphan.sessionId(), orphan.pod(), orphan.turnId(), s.epoch());
         } finally {
-            leases.release(orphan.sessionId());
+            leases.release(orphan.sessionId(), orphan.turnId());
         }
     }
 }

@@ -103,7 +103,7 @@ public class TurnService {
             try {
                 return start(who, s, backend, turnId, text, clientMessageId);
             } catch (RuntimeException e) {
-                releaseLater(sessionId);
+                releaseLater(sessionId, turnId);
                 throw e;
             }
         });
@@ -153,7 +153,7 @@ public class TurnService {
                 vertx.cancelTimer(timer[0]);
                 if (broker.clustered()) {
                     leased.remove(sessionId);
-                    store.barrier().whenComplete((ok, failure) -> releaseLater(sessionId));
+                    store.barrier().whenComplete((ok, failure) -> releaseLater(sessionId, turnId));
                 }
             }, metrics.streamPauses::increment);
             if (broker.clustered()) {
@@ -283,7 +283,9 @@ public class TurnService {
         if (!leased.isEmpty()) {
             executor.execute(() -> {
                 try {
-                    leases.renew(List.copyOf(leased), leaseExpiry);
+                    for (String lost : leases.renew(List.copyOf(leased), leaseExpiry)) {
+                        abandonLost(lost);
+                    }
                 } catch (RuntimeException e) {
                     LOG.errorf("renewing %d session leases failed: %s", leased.size(), e.getMessage());
                 }
@@ -291,10 +293,29 @@ public class TurnService {
         }
     }
 
-    private void releaseLater(String sessionId) {
+    /**
+     * This pod lost the lease of a session whose turn it runs (it stalled past the expiry and another pod took the
+     * session over, ending the turn there): the turn stops here without further events.
+     */
+    private void abandonLost(String sessionId) {
+        leased.remove(sessionId);
+        SessionState s = registry.known(sessionId);
+        if (s == null) {
+            return;
+        }
+        synchronized (s.lock()) {
+            Turn turn = s.activeTurn();
+            if (turn != null) {
+                LOG.warnf("lost the lease of session %s to another pod; turn %s stops here", sessionId, turn.id());
+                turn.abandon();
+            }
+        }
+    }
+
+    private void releaseLater(String sessionId, String turnId) {
         executor.execute(() -> {
             try {
-                leases.release(sessionId);
+                leases.release(sessionId, turnId);
             } catch (RuntimeException e) {
                 LOG.errorf("releasing the lease of session %s failed (it expires on its own): %s", sessionId,
                         e.getMessage());

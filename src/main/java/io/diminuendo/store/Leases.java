@@ -3,6 +3,7 @@ package io.diminuendo.store;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Who may sequence a session's stream: the pod holding its lease in the shared store. A pod takes the lease to run a
@@ -16,11 +17,11 @@ public interface Leases {
      */
     Holder acquire(String sessionId, String turnId, Duration ttl);
 
-    /** Extends this pod's leases of {@code sessionIds}. */
-    void renew(Collection<String> sessionIds, Duration ttl);
+    /** Extends this pod's leases of {@code sessionIds}; returns those it no longer holds (taken over meanwhile). */
+    Set<String> renew(Collection<String> sessionIds, Duration ttl);
 
-    /** Gives back this pod's lease of {@code sessionId}. */
-    void release(String sessionId);
+    /** Gives back this pod's lease of {@code sessionId} for {@code turnId} (not one taken since for another turn). */
+    void release(String sessionId, String turnId);
 
     /** Removes expired leases and returns them; each one is returned to exactly one pod in the cluster. */
     List<Holder> takeExpired();

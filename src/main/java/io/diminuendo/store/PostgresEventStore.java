@@ -39,12 +39,18 @@ public final class PostgresEventStore implements EventStore {
     private final GatewayConfig.Store config;
     private final GatewayMetrics metrics;
     private final String podName;
+    private final boolean fenced;
     private final BatchWriter writer;
     private AgroalDataSource readPool;
     private AgroalDataSource writerPool;
     private final PostgresLeases leases;
 
-    PostgresEventStore(GatewayConfig.Store config, GatewayMetrics metrics, String podName) {
+    /**
+     * {@code fenced}: pods share sessions through a bus, so a session's events are written only while this pod holds
+     * its lease; a pod that stalled past its lease's expiry cannot add to a stream another pod has taken over.
+     */
+    PostgresEventStore(GatewayConfig.Store config, GatewayMetrics metrics, String podName, boolean fenced) {
+        this.fenced = fenced;
         this.config = config;
         this.metrics = metrics;
         this.podName = podName;
@@ -107,7 +113,7 @@ public final class PostgresEventStore implements EventStore {
 
         @Override
         public WriteStatements prepare(Connection c) throws SQLException {
-            return new PostgresStatements(c, metrics);
+            return new PostgresStatements(c, metrics, fenced ? podName : null);
         }
     }
 
@@ -169,6 +175,14 @@ public final class PostgresEventStore implements EventStore {
     @Override
     public void drainAndStop() {
         writer.drainAndStop();
+        if (fenced && readPool != null) {
+            // every turn of this pod ended and its events are committed: it holds no session any more
+            try {
+                leases.releaseAll();
+            } catch (RuntimeException e) {
+                LOG.warnf("releasing this pod's leases failed (they expire on their own): %s", e.getMessage());
+            }
+        }
         if (readPool != null) {
             readPool.close();
         }
@@ -242,6 +256,13 @@ public final class PostgresEventStore implements EventStore {
                 INSERT INTO events (session_id, seq, turn_id, kind, ts, frame)
                 SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
                 ON CONFLICT (session_id, seq) DO NOTHING""";
+        /** The same, fenced: only events of sessions whose lease this pod holds are written. */
+        private static final String INSERT_LEASED_EVENTS = """
+                INSERT INTO events (session_id, seq, turn_id, kind, ts, frame)
+                SELECT u.* FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
+                  AS u(session_id, seq, turn_id, kind, ts, frame)
+                WHERE EXISTS (SELECT 1 FROM session_leases l WHERE l.session_id = u.session_id AND l.pod = ?)
+                ON CONFLICT (session_id, seq) DO NOTHING""";
         private final Connection c;
         private final GatewayMetrics metrics;
         private final PreparedStatement insertEvents;
@@ -250,10 +271,14 @@ public final class PostgresEventStore implements EventStore {
         private final PreparedStatement deleteEvents;
         private final List<StoredEvent> pending = new ArrayList<>();
 
-        PostgresStatements(Connection c, GatewayMetrics metrics) throws SQLException {
+        /** With a {@code fencePod}, events are only written for sessions whose lease that pod holds. */
+        PostgresStatements(Connection c, GatewayMetrics metrics, String fencePod) throws SQLException {
             this.c = c;
             this.metrics = metrics;
-            insertEvents = c.prepareStatement(INSERT_EVENTS);
+            insertEvents = c.prepareStatement(fencePod == null ? INSERT_EVENTS : INSERT_LEASED_EVENTS);
+            if (fencePod != null) {
+                insertEvents.setString(7, fencePod);
+            }
             upsertSession = c.prepareStatement("""
                     INSERT INTO sessions (id, tenant_id, owner_id, title, status, metadata, agent, epoch, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -300,10 +325,10 @@ public final class PostgresEventStore implements EventStore {
             int inserted = insertEvents.executeUpdate();
             if (inserted < n) {
                 metrics.storeSeqConflicts.increment(n - inserted);
-                LOG.errorf("%d of %d events were refused by the store: their (session, seq) is taken by an event"
-                        + " written before, most likely by another pod that also sequenced the session (first in this"
-                        + " batch: session %s seq %d); the stored events are kept", n - inserted, n,
-                        pending.get(0).sessionId(), pending.get(0).seq());
+                LOG.errorf("%d of %d events were refused by the store: their (session, seq) is taken, or this pod no"
+                        + " longer holds the session's lease (another pod took it over); the stored events are kept"
+                        + " (first in this batch: session %s seq %d)", n - inserted, n, pending.get(0).sessionId(),
+                        pending.get(0).seq());
             }
             pending.clear();
         }

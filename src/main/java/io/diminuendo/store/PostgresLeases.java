@@ -8,7 +8,9 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -56,32 +58,50 @@ final class PostgresLeases implements Leases {
     }
 
     @Override
-    public void renew(Collection<String> sessionIds, Duration ttl) {
+    public Set<String> renew(Collection<String> sessionIds, Duration ttl) {
         if (sessionIds.isEmpty()) {
-            return;
+            return Set.of();
         }
         String sql = "UPDATE session_leases SET expires_at = now() + make_interval(secs => ?)"
-                + " WHERE pod = ? AND session_id = ANY (?)";
+                + " WHERE pod = ? AND session_id = ANY (?) RETURNING session_id";
         try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql)) {
             Array ids = c.createArrayOf("text", sessionIds.toArray());
             ps.setDouble(1, ttl.toMillis() / 1000.0);
             ps.setString(2, pod);
             ps.setArray(3, ids);
-            ps.executeUpdate();
+            Set<String> lost = new HashSet<>(sessionIds);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    lost.remove(rs.getString(1));
+                }
+            }
+            return lost;
         } catch (SQLException e) {
             throw new IllegalStateException("renewing leases failed", e);
         }
     }
 
     @Override
-    public void release(String sessionId) {
-        try (Connection c = connections.get();
-                PreparedStatement ps = c.prepareStatement("DELETE FROM session_leases WHERE session_id = ? AND pod = ?")) {
+    public void release(String sessionId, String turnId) {
+        String sql = "DELETE FROM session_leases WHERE session_id = ? AND pod = ? AND turn_id = ?";
+        try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, sessionId);
             ps.setString(2, pod);
+            ps.setString(3, turnId);
             ps.executeUpdate();
         } catch (SQLException e) {
             throw new IllegalStateException("releasing the lease of session " + sessionId + " failed", e);
+        }
+    }
+
+    /** Gives back every lease of this pod (it stops). */
+    void releaseAll() {
+        try (Connection c = connections.get();
+                PreparedStatement ps = c.prepareStatement("DELETE FROM session_leases WHERE pod = ?")) {
+            ps.setString(1, pod);
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("releasing the leases of pod " + pod + " failed", e);
         }
     }
 

@@ -3,6 +3,7 @@ package io.diminuendo.store;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 
 /** The leases of a store only one process uses: that process holds them all, nothing expires. */
 final class SoleOwner implements Leases {
@@ -12,11 +13,12 @@ final class SoleOwner implements Leases {
     }
 
     @Override
-    public void renew(Collection<String> sessionIds, Duration ttl) {
+    public Set<String> renew(Collection<String> sessionIds, Duration ttl) {
+        return Set.of();
     }
 
     @Override
-    public void release(String sessionId) {
+    public void release(String sessionId, String turnId) {
     }
 
     @Override

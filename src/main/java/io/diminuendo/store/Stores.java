@@ -31,7 +31,8 @@ public class Stores {
         this.podName = config.cluster().podName().filter(n -> !n.isBlank()).orElseGet(Stores::hostName);
         this.store = switch (config.store().kind()) {
             case SQLITE -> new SqliteEventStore(readPool, writerSource, config.store(), metrics);
-            case POSTGRESQL -> new PostgresEventStore(config.store(), metrics, podName);
+            case POSTGRESQL -> new PostgresEventStore(config.store(), metrics, podName,
+                    config.bus().kind() == GatewayConfig.BusKind.NATS);
         };
     }
 

@@ -2,11 +2,9 @@ package io.diminuendo.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -18,53 +16,35 @@ import org.junit.jupiter.api.TestMethodOrder;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import io.diminuendo.support.GatewayProcess;
-import io.diminuendo.support.TestDatabases;
+import io.diminuendo.support.TestCluster;
 import io.diminuendo.support.WsClient;
 
 /**
- * Three gateway processes on one machine sharing one PostgreSQL database (created for this run, dropped after) and
- * one NATS server (under a subject prefix of this run's own): what a client sees must not depend on the pod it
- * reached. The owner-loss test kills a pod, so it runs last.
+ * Three gateway processes on one machine sharing one PostgreSQL database and one NATS server ({@link TestCluster}):
+ * what a client sees must not depend on the pod it reached. The owner-loss test kills a pod, so it runs last.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterIT {
-    static final String NATS = System.getenv().getOrDefault("DIMINUENDO_TEST_NATS_URL", "nats://127.0.0.1:4222");
     private static final String OTHER_KEY = "it-key-other-tenant-01";
-    private static String database;
-    private static final List<GatewayProcess> pods = new ArrayList<>();
+    private static TestCluster cluster;
 
     @BeforeAll
     static void startThreePods() throws Exception {
-        database = TestDatabases.create();
-        String prefix = "test" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-        for (String name : List.of("a", "b", "c")) {
-            pods.add(GatewayProcess.start(Path.of("target", "it-data", "unused.db").toAbsolutePath(), "cluster-" + name,
-                    "-Ddiminuendo.store.kind=postgresql",
-                    "-Ddiminuendo.store.jdbc-url=" + TestDatabases.url(database),
-                    "-Ddiminuendo.store.username=" + TestDatabases.USER,
-                    "-Ddiminuendo.store.password=" + TestDatabases.PASSWORD,
-                    "-Ddiminuendo.bus.kind=nats", "-Ddiminuendo.bus.url=" + NATS,
-                    "-Ddiminuendo.bus.subject-prefix=" + prefix,
-                    "-Ddiminuendo.cluster.pod-name=pod-" + name,
-                    "-Ddiminuendo.cluster.lease-expiry=3s",
-                    "-Ddiminuendo.auth.api-keys.other.key=" + OTHER_KEY,
-                    "-Ddiminuendo.auth.api-keys.other.user-id=olga",
-                    "-Ddiminuendo.auth.api-keys.other.tenant-id=elsewhere"));
-        }
+        cluster = new TestCluster("cluster", 3, "-Ddiminuendo.cluster.lease-expiry=3s",
+                "-Ddiminuendo.auth.api-keys.other.key=" + OTHER_KEY,
+                "-Ddiminuendo.auth.api-keys.other.user-id=olga",
+                "-Ddiminuendo.auth.api-keys.other.tenant-id=elsewhere");
     }
 
     @AfterAll
     static void stopPods() throws Exception {
-        for (GatewayProcess p : pods) {
-            p.close();
-        }
-        if (database != null) {
-            TestDatabases.drop(database);
+        if (cluster != null) {
+            cluster.close();
         }
     }
 
     private static WsClient on(int pod) {
-        return WsClient.authenticated(pods.get(pod).ws(), GatewayProcess.API_KEY);
+        return WsClient.authenticated(cluster.pod(pod).ws(), GatewayProcess.API_KEY);
     }
 
     private static JsonNode tenantEvent(WsClient c, String event, String sessionId) {
@@ -92,7 +72,7 @@ class ClusterIT {
     @Order(1)
     void sessionChangesOnOnePodAreSeenOnEveryPodAndNeverByAnotherTenant() {
         WsClient[] c = {on(0), on(1), on(2)};
-        try (WsClient outsider = WsClient.authenticated(pods.get(1).ws(), OTHER_KEY)) {
+        try (WsClient outsider = WsClient.authenticated(cluster.pod(1).ws(), OTHER_KEY)) {
             String id = sessionSeenEverywhere(c, 0, "shared");
             assertThat(c[2].request("get_session", "sessionId", id).path("session").path("title").asText())
                     .isEqualTo("shared");
@@ -219,7 +199,7 @@ class ClusterIT {
             String epoch = b.request("get_session", "sessionId", id).path("session").path("epoch").asText();
             String turn = owner.sendMessage(id, "/sim hang");
             b.awaitEvent(id, "turn_started");
-            pods.get(0).kill();
+            cluster.pod(0).kill();
 
             JsonNode failed = b.await(e -> e.path("type").asText().equals("event")
                     && e.path("kind").asText().equals("turn_failed"), Duration.ofSeconds(30));

@@ -114,9 +114,10 @@ class OutboundBytesTest {
                 hostile.sendText("{\"type\":\"history\",\"id\":\"h" + i + "\",\"sessionId\":\"" + sessionId
                         + "\",\"afterSeq\":0,\"limit\":1000}");
             }
-            int waiting = HistoryRequests.MAX_WAITING;
+            // at most MAX_WAITING wait at a time; how many of the others are refused at once depends on how many
+            // replies the socket took before the burst was read (the kernel buffers some), the rest time out
             await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.sum("diminuendo_limit_hits_total",
-                    "limit=\"history_wait\"") >= refusedBefore + requests - waiting);
+                    "limit=\"history_wait\"") > refusedBefore);
 
             hostile.readTimeout(Duration.ofSeconds(30));
             List<String> answered = new ArrayList<>();
@@ -134,8 +135,11 @@ class OutboundBytesTest {
                     refused.add(n.path("id").asText());
                 }
             }
-            assertThat(refused).as("requests refused").hasSizeGreaterThanOrEqualTo(requests - waiting);
+            assertThat(refused).as("requests refused").isNotEmpty();
             assertThat(answered).as("requests answered once the client read").isNotEmpty();
+            List<String> all = new ArrayList<>(answered);
+            all.addAll(refused);
+            assertThat(all).as("every request answered exactly once").doesNotHaveDuplicates().hasSize(requests);
         }
     }
 }

@@ -54,14 +54,6 @@ public class TurnService {
 
     public TurnService(SessionRegistry registry, EventLog store, Backends backends, GatewayMetrics metrics,
             Vertx vertx, GatewayConfig config, Broker broker, Leases leases, CommandRouter router) {
-        this.broker = broker;
-        this.leases = leases;
-        this.router = router;
-        this.leaseExpiry = config.cluster().leaseExpiry();
-        if (broker.clustered()) {
-            long every = Math.max(100, leaseExpiry.toMillis() / 3);
-            vertx.setPeriodic(every, id -> renewLeases());
-        }
         this.registry = registry;
         this.store = store;
         this.backends = backends;
@@ -69,7 +61,14 @@ public class TurnService {
         this.vertx = vertx;
         this.timeoutMs = config.turns().timeout().toMillis();
         this.config = config;
+        this.broker = broker;
+        this.leases = leases;
+        this.router = router;
+        this.leaseExpiry = config.cluster().leaseExpiry();
         metrics.gauge("diminuendo.turns.running", "Turns currently running", running::get);
+        if (broker.clustered()) {
+            vertx.setPeriodic(Math.max(100, leaseExpiry.toMillis() / 3), id -> renewLeases());
+        }
     }
 
     /**

@@ -146,7 +146,7 @@ final class Benchmarks {
                 ctxs[i] = newContext();
             }
             runClosedLoop(client, ctxs, conns, cfg.decimal("health-warmup-duration"));
-            CpuMeter cpu = new CpuMeter(t.pid(), null);
+            CpuMeter cpu = new CpuMeter(t, null);
             cpu.start();
             Object[] outcome = runClosedLoop(client, ctxs, conns, secs);
             cpu.stop();
@@ -279,7 +279,7 @@ final class Benchmarks {
                 String.format(Locale.ROOT, "%d sessions after %d warm-up, one at a time on one authenticated "
                         + "connection; each is timed until both the `session_created` reply and the connection's own "
                         + "`tenant_event session_created` have arrived (the reply alone in the last rows). The "
-                        + "session row is committed to SQLite before the reply.", n, warmup));
+                        + "session row is committed to the store (SQLite; PostgreSQL in a cluster) before the reply.", n, warmup));
         for (Target t : targets) {
             WebSocketClient wsc = vertx.createWebSocketClient(wsOptions());
             Context ctx = newContext();
@@ -398,7 +398,7 @@ final class Benchmarks {
                     String.format(Locale.ROOT, "One session, %d authenticated subscriber connection%s; one of them "
                             + "sends the prompt. %d measured turn%s (pooled) after %s. A turn is %,d events "
                             + "(user_message, turn_started, %,d text_delta, usage, turn_completed), every one stored in "
-                            + "SQLite and delivered to every subscriber. Deliveries/s = events received by all "
+                            + "the store and delivered to every subscriber. Deliveries/s = events received by all "
                             + "subscribers ÷ time from send_message to the last delivery of the turn. "
                             + "Emit→receive = client receive time − the event's `ts` (the gateway's wall clock when it "
                             + "sequenced the event, 1 ms resolution, same machine): an upper bound, up to 1 ms above "
@@ -596,7 +596,7 @@ final class Benchmarks {
             Stats.Samples latency = new Stats.Samples(1 << 16);
             Stats.Samples latencyOwnPod = new Stats.Samples(1 << 10);
             Stats.Samples latencyOtherPods = new Stats.Samples(1 << 16);
-            CpuMeter cpu = new CpuMeter(t.pid(), backendPid);
+            CpuMeter cpu = new CpuMeter(t, backendPid);
             int turns = (warmTokens > 0 ? 1 : 0) + rounds;
             for (int turn = 0; turn < turns; turn++) {
                 boolean measured = warmTokens <= 0 || turn > 0;
@@ -859,7 +859,7 @@ final class Benchmarks {
             await(onContext(ctx, () -> ws.connect(Ws.options(backend, "/agent", backend.apiKey()))));
             long frames = 0;
             double secs = 0;
-            CpuMeter cpu = new CpuMeter("backend", backendPid, null);
+            CpuMeter cpu = new CpuMeter("backend", backendPid == null ? List.of() : List.of(backendPid), null);
             Stats.Samples firstFrame = new Stats.Samples(16);
             List<Double> perRound = new ArrayList<>();
             for (int turn = 0; turn < (warmTokens > 0 ? 1 : 0) + rounds; turn++) {

@@ -25,7 +25,8 @@ final class LoadConfig {
         opt("api-key", "diminuendo-dev-key", "token for the gateway (API key or JWT); the dev profile's key by default");
         opt("urls", "", "the pods of one clustered gateway instead of --base-url, comma separated (http:// or ws:// "
                 + "URLs): everything runs against the first, except the streaming benchmark's subscribers, which go round "
-                + "the pods starting with the second (the turn runs on the first); --gateway-pid is the first pod's");
+                + "the pods starting with the second (the turn runs on the first); --gateway-pid may then list the pods' pids "
+                + "in the same order (CPU figures are their sum; memory is the first pod's)");
         opt("compare-url", "", "optional second gateway, measured side by side (speedup columns)");
         opt("compare-api-key", "", "token for the second gateway (default: --api-key)");
         opt("backend-url", "", "raw backend baseline, e.g. the standalone simulator http://localhost:8090 (its /health and ws /agent)");

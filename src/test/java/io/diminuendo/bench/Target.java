@@ -24,18 +24,39 @@ record Target(String label, String baseUrl, String host, int port, boolean ssl, 
         return new Target(label, baseUrl, u.getHost(), port, ssl, apiKey, p, List.of());
     }
 
-    /** The pods of one clustered gateway (http[s]:// or ws[s]:// URLs); {@code pid} is the first pod's. */
-    static Target cluster(String label, List<String> urls, String apiKey, String pid) {
+    /**
+     * The pods of one clustered gateway (http[s]:// or ws[s]:// URLs); {@code pids}, when given, the pods' pids in
+     * the same order, comma separated (the first alone is fine).
+     */
+    static Target cluster(String label, List<String> urls, String apiKey, String pids) {
         if (urls.isEmpty()) {
             throw new IllegalArgumentException("a cluster needs at least one URL");
         }
+        String[] pid = pids == null || pids.isBlank() ? new String[0] : pids.split(",");
+        if (pid.length > urls.size()) {
+            throw new IllegalArgumentException("more pids (" + pids + ") than pods (" + urls + ")");
+        }
         List<Target> pods = new ArrayList<>();
         for (int i = 0; i < urls.size(); i++) {
-            pods.add(of(LoadClient.label(urls.get(i), "pod " + (i + 1)), urls.get(i), apiKey, i == 0 ? pid : null));
+            pods.add(of(LoadClient.label(urls.get(i), "pod " + (i + 1)), urls.get(i), apiKey, i < pid.length ? pid[i] : null));
         }
         Target first = pods.get(0);
         return new Target(label, String.join(",", urls), first.host, first.port, first.ssl, apiKey, first.pid,
                 List.copyOf(pods));
+    }
+
+    /** The processes of this gateway whose CPU is measured: its pid, or those of its pods that were given. */
+    List<Long> gatewayPids() {
+        if (pods.isEmpty()) {
+            return pid == null ? List.of() : List.of(pid);
+        }
+        List<Long> out = new ArrayList<>();
+        for (Target p : pods) {
+            if (p.pid != null) {
+                out.add(p.pid);
+            }
+        }
+        return out;
     }
 
     boolean clustered() {

@@ -3,11 +3,7 @@ package io.diminuendo.store;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -30,9 +26,6 @@ import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
-import io.diminuendo.protocol.EventKind;
-import io.diminuendo.protocol.ServerFrames;
-import io.diminuendo.upstream.EventMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -42,7 +35,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * the JDBC URL of application.properties (the default pool, max 8, and the one-connection writer pool), the
  * default writer settings, and its start-up hook (WAL, pragmas, migrations, writer thread).
  * <p>
- * One invocation appends {@value #ROWS} events round-robin over 8 streaming sessions from the benchmark thread
+ * One invocation appends {@value WriterLoad#ROWS} events round-robin over 8 streaming sessions from the benchmark thread
  * (as {@code SessionStream.tryPublish} does) and then waits for {@link EventStore#barrier()}, so the score counts
  * committed rows only. Each iteration starts on a fresh database file under {@code target/jmh-store}, on the
  * same disk as the project (a tmpfs would make FULL's fsyncs free); override with {@code -Ddiminuendo.bench.dir}.
@@ -54,9 +47,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 @Measurement(iterations = 5, time = 3)
 @Fork(1)
 public class WriterBenchmark {
-    static final int ROWS = 16_384;
-    private static final int SESSIONS = 8;
-
     @Param({ "NORMAL", "FULL" })
     public GatewayConfig.Synchronous synchronous;
 
@@ -68,23 +58,12 @@ public class WriterBenchmark {
     @Param({ "100", "0" })
     public int checkpointIntervalMs;
 
-    private final String[] sessionIds = new String[SESSIONS];
-    private final long[] seqs = new long[SESSIONS];
-    private String frame;
+    private WriterLoad load;
     private Path dir;
     private AgroalDataSource readPool;
     private AgroalDataSource writerPool;
     private SqliteEventStore store;
     private GatewayMetrics metrics;
-
-    @Setup(Level.Trial)
-    public void frames() {
-        for (int i = 0; i < SESSIONS; i++) {
-            sessionIds[i] = "3f2b8c1e-9a4d-4e7b-b1c2-5d6e7f8a9b0" + i;
-        }
-        frame = ServerFrames.event(sessionIds[0], 1204, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", EventKind.TEXT_DELTA,
-                1_760_000_000_000L, EventMapper.textData("I'll look at the failing test first. "));
-    }
 
     @Setup(Level.Iteration)
     public void open() throws Exception {
@@ -96,9 +75,9 @@ public class WriterBenchmark {
         readPool = pool(url, 8);
         writerPool = pool(url, 2);
         metrics = new GatewayMetrics(new SimpleMeterRegistry());
-        store = new SqliteEventStore(readPool, writerPool, new Config(db.toString(), synchronous, maxBatchRows, checkpointIntervalMs), metrics);
+        store = new SqliteEventStore(readPool, writerPool, BenchStoreConfig.sqlite(db.toString(), synchronous, maxBatchRows, checkpointIntervalMs), metrics);
         store.start();
-        Arrays.fill(seqs, 0);
+        load = new WriterLoad();
     }
 
     @TearDown(Level.Iteration)
@@ -115,90 +94,14 @@ public class WriterBenchmark {
     }
 
     @Benchmark
-    @OperationsPerInvocation(ROWS)
+    @OperationsPerInvocation(WriterLoad.ROWS)
     public void appendBatched() throws Exception {
-        long ts = System.currentTimeMillis();
-        for (int i = 0; i < ROWS; i++) {
-            int s = i & (SESSIONS - 1);
-            StoredEvent e = new StoredEvent(sessionIds[s], ++seqs[s], "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a",
-                    EventKind.TEXT_DELTA, ts, frame);
-            while (!store.tryAppend(e)) {
-                CountDownLatch room = new CountDownLatch(1);
-                store.whenWritable(room::countDown);
-                room.await();
-            }
-        }
-        store.barrier().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        load.appendAndCommit(store);
     }
 
     private static AgroalDataSource pool(String url, int maxSize) throws Exception {
         return AgroalDataSource.from(new AgroalDataSourceConfigurationSupplier()
                 .connectionPoolConfiguration(p -> p.minSize(0).maxSize(maxSize)
                         .connectionFactoryConfiguration(f -> f.jdbcUrl(url).connectionProviderClassName("org.sqlite.JDBC"))));
-    }
-
-    /** The gateway configuration with the store's defaults but {@code batchRows}; only {@link #store()} is read. */
-    /** The store settings the writer reads; the rest of the gateway's configuration is not needed here. */
-    private record Config(String path, GatewayConfig.Synchronous synchronous, int batchRows, int checkpointMs)
-            implements GatewayConfig.Store {
-        @Override
-        public GatewayConfig.StoreKind kind() {
-            return GatewayConfig.StoreKind.SQLITE;
-        }
-
-        @Override
-        public Optional<String> jdbcUrl() {
-            return Optional.empty();
-        }
-
-        @Override
-        public Optional<String> username() {
-            return Optional.empty();
-        }
-
-        @Override
-        public Optional<String> password() {
-            return Optional.empty();
-        }
-
-        @Override
-        public int readPoolSize() {
-            return 8;
-        }
-
-        @Override
-        public GatewayConfig.Writer writer() {
-            return new GatewayConfig.Writer() {
-                @Override
-                public int queueCapacity() {
-                    return 65536;
-                }
-
-                @Override
-                public int maxBatchRows() {
-                    return batchRows;
-                }
-
-                @Override
-                public Duration maxBatchDelay() {
-                    return Duration.ofMillis(5);
-                }
-
-                @Override
-                public GatewayConfig.Synchronous synchronous() {
-                    return synchronous;
-                }
-
-                @Override
-                public Duration checkpointInterval() {
-                    return Duration.ofMillis(checkpointMs);
-                }
-
-                @Override
-                public Duration stallThreshold() {
-                    return Duration.ofSeconds(10);
-                }
-            };
-        }
     }
 }

@@ -4,13 +4,17 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
@@ -142,7 +146,7 @@ final class Benchmarks {
                 ctxs[i] = newContext();
             }
             runClosedLoop(client, ctxs, conns, cfg.decimal("health-warmup-duration"));
-            CpuMeter cpu = new CpuMeter(t.pid(), null);
+            CpuMeter cpu = new CpuMeter(t, null);
             cpu.start();
             Object[] outcome = runClosedLoop(client, ctxs, conns, secs);
             cpu.stop();
@@ -275,7 +279,7 @@ final class Benchmarks {
                 String.format(Locale.ROOT, "%d sessions after %d warm-up, one at a time on one authenticated "
                         + "connection; each is timed until both the `session_created` reply and the connection's own "
                         + "`tenant_event session_created` have arrived (the reply alone in the last rows). The "
-                        + "session row is committed to SQLite before the reply.", n, warmup));
+                        + "session row is committed to the store (SQLite; PostgreSQL in a cluster) before the reply.", n, warmup));
         for (Target t : targets) {
             WebSocketClient wsc = vertx.createWebSocketClient(wsOptions());
             Context ctx = newContext();
@@ -394,11 +398,15 @@ final class Benchmarks {
                     String.format(Locale.ROOT, "One session, %d authenticated subscriber connection%s; one of them "
                             + "sends the prompt. %d measured turn%s (pooled) after %s. A turn is %,d events "
                             + "(user_message, turn_started, %,d text_delta, usage, turn_completed), every one stored in "
-                            + "SQLite and delivered to every subscriber. Deliveries/s = events received by all "
-                            + "subscribers ÷ time from send_message to the last subscriber's turn_completed. "
+                            + "the store and delivered to every subscriber. Deliveries/s = events received by all "
+                            + "subscribers ÷ time from send_message to the last delivery of the turn. "
                             + "Emit→receive = client receive time − the event's `ts` (the gateway's wall clock when it "
                             + "sequenced the event, 1 ms resolution, same machine): an upper bound, up to 1 ms above "
-                            + "the true value. Lost = seqs a subscriber never received.",
+                            + "the true value. Lost = seqs a subscriber never received; each subscriber is waited for until it "
+                            + "holds every seq up to the turn's last one, or --stream-settle s pass without a delivery. "
+                            + "A clustered target (--urls): a connection of its own sends the prompt on the first pod, "
+                            + "which runs the turn and stores it in PostgreSQL; subscriber i connects to pod (i + 1) mod "
+                            + "the number of pods, so K=1 is a subscriber on another pod.",
                             k, k == 1 ? "" : "s", rounds, rounds == 1 ? "" : "s",
                             warmTokens > 0 ? String.format(Locale.ROOT, "a %,d-token warm-up turn", warmTokens) : "no warm-up",
                             n + 4, n));
@@ -414,41 +422,72 @@ final class Benchmarks {
         }
     }
 
-    /** One subscriber's view of a turn; touched only on its own event loop. */
+    /**
+     * One subscriber's view of a turn; touched only on its own event loop (but {@link #lastNanos}). Each seq is
+     * counted once, whatever the order it arrives in: a subscriber on another pod than the turn's receives events
+     * only once the owner has committed them, and a pod that sees a gap catches up from the store, so a subscriber
+     * is done when it holds every seq up to the turn's last one ({@link #expectUpTo}), whoever saw that one first.
+     */
     private static final class Sub {
         final Context ctx;
         final Ws ws;
+        /** On another pod than the one running the turn. */
+        final boolean remote;
+        final BitSet seen = new BitSet();
         long base;
-        long expected;
         long received;
-        long gaps;
         long duplicates;
-        long terminalSeq = -1;
+        long upTo;
         String terminalKind;
         String terminalFrame;
-        long lastNanos;
+        /** {@link System#nanoTime()} of the last event received; read by the waiting thread. */
+        volatile long lastNanos;
         boolean measuring;
         Stats.Samples latencyMicros = new Stats.Samples(1024);
-        Promise<Void> done = Promise.promise();
+        /** This turn's last seq, set by the first subscriber that receives the terminal event. */
+        AtomicLong turnEnd = new AtomicLong(-1);
+        /** Completes when this subscriber received the terminal event; fails when its connection is closed. */
+        Promise<Void> ended = Promise.promise();
+        /** Completes when this subscriber holds every seq up to {@link #upTo}; fails when its connection is closed. */
+        Promise<Void> caughtUp = Promise.promise();
 
-        Sub(Context ctx, Ws ws) {
+        Sub(Context ctx, Ws ws, boolean remote) {
             this.ctx = ctx;
             this.ws = ws;
-            ws.onClosed = () -> done.tryFail("connection closed by the gateway: " + ws.socket.closeStatusCode()
-                    + " " + ws.socket.closeReason());
+            this.remote = remote;
+            ws.onClosed = () -> {
+                String why = "connection closed by the gateway: " + ws.socket.closeStatusCode() + " "
+                        + ws.socket.closeReason();
+                ended.tryFail(why);
+                caughtUp.tryFail(why);
+            };
         }
 
-        void reset(long base, boolean measuring) {
+        void reset(long base, boolean measuring, AtomicLong turnEnd) {
             this.base = base;
-            this.expected = base + 1;
+            this.seen.clear();
             this.received = 0;
-            this.gaps = 0;
             this.duplicates = 0;
-            this.terminalSeq = -1;
+            this.upTo = -1;
             this.terminalKind = null;
             this.terminalFrame = null;
             this.measuring = measuring;
-            this.done = Promise.promise();
+            this.turnEnd = turnEnd;
+            this.ended = Promise.promise();
+            this.caughtUp = Promise.promise();
+        }
+
+        /** The turn ends at seq {@code last}: done once every seq after {@link #base} up to it has arrived. */
+        void expectUpTo(long last) {
+            upTo = last;
+            checkCaughtUp();
+        }
+
+        private void checkCaughtUp() {
+            // no seq after the turn's last exists, so the count of distinct seqs says whether all have arrived
+            if (upTo >= 0 && received >= upTo - base) {
+                caughtUp.tryComplete();
+            }
         }
 
         void onEvent(String s) {
@@ -458,18 +497,18 @@ final class Benchmarks {
                 return;
             }
             long seq = parseLong(s, i + 6);
-            if (seq <= base || done.future().isComplete()) {
+            if (seq <= base || caughtUp.future().isComplete()) {
                 return;
             }
             int k = s.indexOf("\"kind\":\"", i);
             int t = s.indexOf("\"ts\":", k);
             long ts = parseLong(s, t + 5);
-            if (seq >= expected) {
-                gaps += seq - expected;
-                expected = seq + 1;
-                received++;
-            } else {
+            int bit = (int) (seq - base - 1);
+            if (seen.get(bit)) {
                 duplicates++;
+            } else {
+                seen.set(bit);
+                received++;
             }
             if (measuring) {
                 latencyMicros.add(now.getEpochSecond() * 1_000_000L + now.getNano() / 1000 - ts * 1000);
@@ -479,16 +518,17 @@ final class Benchmarks {
                 int from = k + 8;
                 if (s.startsWith("turn_completed\"", from) || s.startsWith("turn_failed\"", from)
                         || s.startsWith("turn_cancelled\"", from)) {
-                    terminalSeq = seq;
                     terminalKind = s.substring(from, s.indexOf('"', from));
                     terminalFrame = terminalKind.equals("turn_completed") ? null
                             : s.substring(s.indexOf("\"data\":"), Math.min(s.length(), s.indexOf("\"data\":") + 300));
-                    done.tryComplete();
+                    turnEnd.compareAndSet(-1, seq);
+                    ended.tryComplete();
+                    upTo = seq;
                 }
             }
+            checkCaughtUp();
         }
     }
-
     static long parseLong(String s, int from) {
         long v = 0;
         int i = from;
@@ -510,6 +550,7 @@ final class Benchmarks {
     private void streamOne(Target t, int k, int tokens, int rounds, int warmTokens, Result r) throws Exception {
         WebSocketClient wsc = vertx.createWebSocketClient(wsOptions());
         List<Sub> subs = new ArrayList<>();
+        Ws ownDriver = null;
         try {
             for (int from = 0; from < k; from += 100) {
                 List<Future<Ws>> batch = new ArrayList<>();
@@ -517,17 +558,33 @@ final class Benchmarks {
                 for (int i = from; i < Math.min(k, from + 100); i++) {
                     Context ctx = newContext();
                     ctxs.add(ctx);
-                    batch.add(onContext(ctx, () -> Ws.open(wsc, t, false)));
+                    Target pod = t.subscriberPod(i);
+                    batch.add(onContext(ctx, () -> Ws.open(wsc, pod, false)));
                 }
                 await(Future.all(batch));
                 for (int i = 0; i < batch.size(); i++) {
-                    subs.add(new Sub(ctxs.get(i), batch.get(i).result()));
+                    subs.add(new Sub(ctxs.get(i), batch.get(i).result(), t.clustered() && t.subscriberPod(from + i) != t.pods().get(0)));
                 }
             }
-            Sub sender = subs.get(0);
             for (Sub s : subs) {
                 s.ws.onEvent = s::onEvent;
             }
+            // One gateway: the first subscriber sends the prompt. A cluster: a connection of its own on the first
+            // pod, which therefore runs the turn, while the subscribers are spread over the pods.
+            Context driverCtx;
+            if (t.clustered()) {
+                driverCtx = newContext();
+                ownDriver = await(onContext(driverCtx, () -> Ws.open(wsc, t, false)));
+                Map<String, Integer> perPod = new LinkedHashMap<>();
+                for (int i = 0; i < k; i++) {
+                    perPod.merge(t.subscriberPod(i).label(), 1, Integer::sum);
+                }
+                r.detail(t.label()).put("subscribersPerPod", perPod);
+                r.detail(t.label()).put("turnRunsOn", t.pods().get(0).label());
+            } else {
+                driverCtx = subs.get(0).ctx;
+            }
+            Ws driver = ownDriver != null ? ownDriver : subs.get(0).ws;
             long deliveries = 0;
             double elapsedSum = 0;
             long lost = 0;
@@ -537,23 +594,26 @@ final class Benchmarks {
             long closedSubs = 0;
             List<Double> perRound = new ArrayList<>();
             Stats.Samples latency = new Stats.Samples(1 << 16);
-            CpuMeter cpu = new CpuMeter(t.pid(), backendPid);
+            Stats.Samples latencyOwnPod = new Stats.Samples(1 << 10);
+            Stats.Samples latencyOtherPods = new Stats.Samples(1 << 16);
+            CpuMeter cpu = new CpuMeter(t, backendPid);
             int turns = (warmTokens > 0 ? 1 : 0) + rounds;
             for (int turn = 0; turn < turns; turn++) {
                 boolean measured = warmTokens <= 0 || turn > 0;
                 int n = measured ? tokens : warmTokens;
                 // A fresh session per turn: every turn starts without history (a websocket backend is sent the
                 // session's earlier turns with each start_turn) and with the same subscribers.
-                String sid = await(onContext(sender.ctx, () -> sender.ws.call("create_session",
+                String sid = await(onContext(driverCtx, () -> driver.call("create_session",
                         Ws.fields().put("title", "load-client stream K=" + k), "session_created")))
                         .path("session").path("id").asText();
+                AtomicLong turnEnd = new AtomicLong(-1);
+                long knownBy = System.nanoTime() + timeoutSec * 1_000_000_000L;
                 List<Future<JsonNode>> subscribed = new ArrayList<>();
                 for (Sub s : subs) {
-                    subscribed.add(onContext(s.ctx, () -> s.ws.call("subscribe", Ws.fields().put("sessionId", sid),
-                            "subscribed").map(reply -> {
-                                s.reset(reply.path("lastSeq").asLong(), measured);
-                                return reply;
-                            })));
+                    subscribed.add(onContext(s.ctx, () -> subscribeWhenKnown(s.ctx, s.ws, sid, knownBy).map(reply -> {
+                        s.reset(reply.path("lastSeq").asLong(), measured, turnEnd);
+                        return reply;
+                    })));
                 }
                 await(Future.all(subscribed));
                 long b = subscribed.get(0).result().path("lastSeq").asLong();
@@ -561,16 +621,16 @@ final class Benchmarks {
                     cpu.start();
                 }
                 long t0 = System.nanoTime();
-                Future<JsonNode> accepted = onContext(sender.ctx, () -> sender.ws.call("send_message",
+                Future<JsonNode> accepted = onContext(driverCtx, () -> driver.call("send_message",
                         Ws.fields().put("sessionId", sid).put("text", "/sim tokens=" + n + " delay_ms=0"),
                         "message_accepted"));
-                List<Future<Void>> all = new ArrayList<>();
+                List<Future<Void>> ended = new ArrayList<>();
                 for (Sub s : subs) {
-                    all.add(s.done.future());
+                    ended.add(s.ended.future());
                 }
-                // every subscriber saw the turn end (or was closed), or the prompt was refused
+                // a subscriber saw the turn end (or all were closed), or the prompt was refused
                 Promise<Void> over = Promise.promise();
-                Future.join(all).onComplete(ar -> over.tryComplete());
+                Future.any(ended).onComplete(ar -> over.tryComplete());
                 accepted.onFailure(over::tryFail);
                 try {
                     await(over.future());
@@ -580,18 +640,27 @@ final class Benchmarks {
                     }
                     // a timeout: counted below per subscriber
                 }
+                long end = turnEnd.get();
+                if (end >= 0) {
+                    List<Future<Void>> caughtUp = new ArrayList<>();
+                    for (Sub s : subs) {
+                        caughtUp.add(onContext(s.ctx, () -> {
+                            s.expectUpTo(end);
+                            return s.caughtUp.future();
+                        }));
+                    }
+                    awaitWhileDelivering(Future.join(caughtUp), subs);
+                }
                 if (measured) {
                     cpu.stop();
                 }
                 await(accepted);
                 List<Future<Object[]>> views = new ArrayList<>();
                 for (Sub s : subs) {
-                    views.add(onContext(s.ctx, () -> Future.succeededFuture(new Object[] {s.received, s.gaps,
-                            s.duplicates, s.terminalSeq, s.lastNanos, s.done.future().succeeded(), s.terminalKind,
-                            s.terminalFrame})));
+                    views.add(onContext(s.ctx, () -> Future.succeededFuture(new Object[] {s.received, s.duplicates,
+                            s.lastNanos, s.ended.future().failed(), s.terminalKind, s.terminalFrame})));
                 }
                 await(Future.all(views));
-                long terminal = -1;
                 long last = t0;
                 long got = 0;
                 long failedSubs = 0;
@@ -599,23 +668,22 @@ final class Benchmarks {
                 String badEnd = null;
                 for (int i = 0; i < subs.size(); i++) {
                     Object[] v = views.get(i).result();
-                    terminal = Math.max(terminal, (long) v[3]);
-                    last = Math.max(last, (long) v[4]);
                     got += (long) v[0];
-                    duplicates += measured ? (long) v[2] : 0;
-                    if (!(boolean) v[5]) {
+                    duplicates += measured ? (long) v[1] : 0;
+                    last = Math.max(last, (long) v[2]);
+                    if ((boolean) v[3]) {
                         failedSubs++;
-                        if (closeReasons.isEmpty() && subs.get(i).done.future().cause() != null) {
-                            closeReasons = subs.get(i).done.future().cause().getMessage();
+                        if (closeReasons.isEmpty()) {
+                            closeReasons = subs.get(i).ended.future().cause().getMessage();
                         }
-                    } else if (!"turn_completed".equals(v[6]) && badEnd == null) {
-                        badEnd = (String) v[7];
+                    } else if (v[4] != null && !"turn_completed".equals(v[4]) && badEnd == null) {
+                        badEnd = (String) v[5];
                     }
                 }
-                if (terminal < 0) {
+                if (end < 0) {
                     throw new IllegalStateException("no subscriber saw the end of the turn: " + closeReasons);
                 }
-                long events = terminal - b;
+                long events = end - b;
                 long turnLost = events * subs.size() - got;
                 double elapsed = (last - t0) / 1e9;
                 log("  turn %d%s: %,d events, %,d deliveries in %.3f s = %,.0f/s, lost %d%s%s", turn,
@@ -639,20 +707,14 @@ final class Benchmarks {
                     }
                 }
                 if (failedSubs > 0) {
-                    List<Sub> alive = new ArrayList<>();
-                    for (Sub s : subs) {
-                        if (!s.ws.isClosed()) {
-                            alive.add(s);
-                        }
-                    }
-                    if (alive.isEmpty() || alive.get(0) != sender) {
+                    subs.removeIf(s -> s.ws.isClosed());
+                    if (subs.isEmpty() || driver.isClosed()) {
                         r.detail(t.label()).put("aborted", "the sending connection was closed");
                         break;
                     }
-                    subs.retainAll(alive);
                 }
                 if (cfg.bool("cleanup")) {
-                    await(onContext(sender.ctx, () -> sender.ws.call("delete_session",
+                    await(onContext(driverCtx, () -> driver.call("delete_session",
                             Ws.fields().put("sessionId", sid), "session_deleted")));
                 }
             }
@@ -666,6 +728,7 @@ final class Benchmarks {
             for (Sub s : subs) {
                 await(onContext(s.ctx, () -> {
                     latency.addAll(s.latencyMicros);
+                    (s.remote ? latencyOtherPods : latencyOwnPod).addAll(s.latencyMicros);
                     return Future.succeededFuture();
                 }));
             }
@@ -679,6 +742,18 @@ final class Benchmarks {
             r.add(l, "latP99", "emit→receive p99", lat.p99(), Kind.MS);
             r.add(l, "latMean", "emit→receive mean", lat.mean(), Kind.MS);
             r.add(l, "latMax", "emit→receive max", lat.max(), Kind.MS);
+            if (t.clustered()) {
+                if (latencyOwnPod.size > 0) {
+                    Stats own = Stats.of(latencyOwnPod.values, latencyOwnPod.size, 1000);
+                    r.add(l, "latOwnPodP50", "emit→receive p50, subscribers on the turn's pod", own.p50(), Kind.MS);
+                    r.add(l, "latOwnPodP99", "emit→receive p99, subscribers on the turn's pod", own.p99(), Kind.MS);
+                }
+                if (latencyOtherPods.size > 0) {
+                    Stats other = Stats.of(latencyOtherPods.values, latencyOtherPods.size, 1000);
+                    r.add(l, "latOtherPodsP50", "emit→receive p50, subscribers on other pods", other.p50(), Kind.MS);
+                    r.add(l, "latOtherPodsP99", "emit→receive p99, subscribers on other pods", other.p99(), Kind.MS);
+                }
+            }
             r.add(l, "lost", "lost", lost, Kind.COUNT);
             r.add(l, "closed", "subscribers closed by the gateway", closedSubs, Kind.COUNT);
             cpu.report(r, l, deliveries, "delivery", "deliveries");
@@ -690,6 +765,9 @@ final class Benchmarks {
             for (Sub s : subs) {
                 closing.add(s.ws.close());
             }
+            if (ownDriver != null) {
+                closing.add(ownDriver.close());
+            }
             try {
                 await(Future.join(closing), 30);
             } catch (Exception e) {
@@ -699,6 +777,50 @@ final class Benchmarks {
         }
     }
 
+    /**
+     * Subscribes to {@code sid}. A pod learns of a session another pod created from the bus, so until then it
+     * answers {@code not_found}: that is retried every 5 ms until {@code deadline} ({@link System#nanoTime()}).
+     */
+    private static Future<JsonNode> subscribeWhenKnown(Context ctx, Ws ws, String sid, long deadline) {
+        return ws.request("subscribe", Ws.fields().put("sessionId", sid)).compose(reply -> {
+            if ("subscribed".equals(reply.path("type").asText())) {
+                return Future.succeededFuture(reply);
+            }
+            if (!"not_found".equals(reply.path("code").asText()) || System.nanoTime() > deadline) {
+                return Future.failedFuture("subscribe answered " + reply);
+            }
+            Promise<JsonNode> again = Promise.promise();
+            ctx.owner().setTimer(5, x -> subscribeWhenKnown(ctx, ws, sid, deadline).onComplete(again));
+            return again.future();
+        });
+    }
+
+    /**
+     * Waits for {@code f} as long as events still arrive: returns when it completes, when no subscriber has received
+     * anything for {@code --stream-settle} seconds, or after {@code --timeout}.
+     */
+    private void awaitWhileDelivering(Future<?> f, List<Sub> subs) throws InterruptedException {
+        long settle = (long) (cfg.decimal("stream-settle") * 1e9);
+        long deadline = System.nanoTime() + timeoutSec * 1_000_000_000L;
+        var done = f.toCompletionStage().toCompletableFuture();
+        while (true) {
+            try {
+                done.get(20, TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                return;
+            } catch (TimeoutException e) {
+                long now = System.nanoTime();
+                long latest = Long.MIN_VALUE;
+                for (Sub s : subs) {
+                    latest = Math.max(latest, s.lastNanos);
+                }
+                if (now - latest > settle || now > deadline) {
+                    return;
+                }
+            }
+        }
+    }
     // ------------------------------------------------------------------ raw backend
 
     void backend() {
@@ -737,7 +859,7 @@ final class Benchmarks {
             await(onContext(ctx, () -> ws.connect(Ws.options(backend, "/agent", backend.apiKey()))));
             long frames = 0;
             double secs = 0;
-            CpuMeter cpu = new CpuMeter("backend", backendPid, null);
+            CpuMeter cpu = new CpuMeter("backend", backendPid == null ? List.of() : List.of(backendPid), null);
             Stats.Samples firstFrame = new Stats.Samples(16);
             List<Double> perRound = new ArrayList<>();
             for (int turn = 0; turn < (warmTokens > 0 ? 1 : 0) + rounds; turn++) {

@@ -4,17 +4,18 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import io.diminuendo.bench.Report.Kind;
 import io.diminuendo.bench.Report.Result;
 
 /**
- * CPU used over an interval by the gateway (with {@code --gateway-pid}), the backend ({@code --backend-pid}),
+ * CPU used over an interval by the gateway (with {@code --gateway-pid}; the sum over the pods of a cluster), the backend ({@code --backend-pid}),
  * this client, and the whole machine ({@code /proc/stat}). On a shared machine the wall-clock rates depend on
  * what else runs; CPU per operation does much less, and the machine's busy cores show the contention.
  */
 final class CpuMeter {
-    private final Long gatewayPid;
+    private final List<Long> gatewayPids;
     private final Long backendPid;
     private long wall;
     private long gateway;
@@ -32,14 +33,18 @@ final class CpuMeter {
 
     private final String name;
 
-    CpuMeter(Long gatewayPid, Long backendPid) {
-        this("gateway", gatewayPid, backendPid);
+    /** The gateway of {@code t}: its pid, or the sum over its pods' pids. */
+    CpuMeter(Target t, Long backendPid) {
+        this("gateway", t.gatewayPids(), backendPid);
     }
 
-    /** {@code name} is what {@code gatewayPid} is called in the rows ("gateway", or "backend" for the raw baseline). */
-    CpuMeter(String name, Long gatewayPid, Long backendPid) {
+    /**
+     * {@code name} is what the processes {@code gatewayPids} (their CPU summed) are called in the rows ("gateway",
+     * or "backend" for the raw baseline).
+     */
+    CpuMeter(String name, List<Long> gatewayPids, Long backendPid) {
         this.name = name;
-        this.gatewayPid = gatewayPid;
+        this.gatewayPids = gatewayPids;
         this.backendPid = backendPid;
     }
 
@@ -47,7 +52,7 @@ final class CpuMeter {
         long[] m = machine();
         machineBusy = m[0];
         machineTotal = m[1];
-        gateway = gatewayPid == null ? -1 : ProcessProbe.cpuNanos(gatewayPid);
+        gateway = gatewayPids.isEmpty() ? -1 : gatewayCpu();
         backend = backendPid == null ? -1 : ProcessProbe.cpuNanos(backendPid);
         client = clientCpu();
         wall = System.nanoTime();
@@ -59,7 +64,7 @@ final class CpuMeter {
         long[] m = machine();
         dWall += now - wall;
         if (gateway >= 0) {
-            dGateway += ProcessProbe.cpuNanos(gatewayPid) - gateway;
+            dGateway += gatewayCpu() - gateway;
         }
         if (backend >= 0) {
             dBackend += ProcessProbe.cpuNanos(backendPid) - backend;
@@ -70,7 +75,15 @@ final class CpuMeter {
     }
 
     long gatewayNanos() {
-        return gatewayPid == null ? -1 : dGateway;
+        return gatewayPids.isEmpty() ? -1 : dGateway;
+    }
+
+    private long gatewayCpu() {
+        long sum = 0;
+        for (long pid : gatewayPids) {
+            sum += ProcessProbe.cpuNanos(pid);
+        }
+        return sum;
     }
 
     /**
@@ -79,7 +92,7 @@ final class CpuMeter {
      */
     void report(Result r, String target, long operations, String what, String whats) {
         int cores = Runtime.getRuntime().availableProcessors();
-        if (gatewayPid != null && dGateway > 0 && operations > 0) {
+        if (!gatewayPids.isEmpty() && dGateway > 0 && operations > 0) {
             r.add(target, "cpuPerOp", name + " CPU per " + what, dGateway / 1000.0 / operations, Kind.MICROS);
             r.add(target, "perCpuSecond", whats + " per " + name + " CPU-second", operations / (dGateway / 1e9), Kind.RATE);
             r.add(target, "gatewayCores", name + " CPU (cores busy)", dGateway / (double) dWall, Kind.RATIO);

@@ -60,8 +60,15 @@ public final class LoadClient {
 
     static int run(LoadConfig cfg) throws Exception {
         List<Target> targets = new ArrayList<>();
-        Target base = Target.of(label(cfg.get("base-url"), "base"), cfg.get("base-url"), cfg.get("api-key"),
-                cfg.get("gateway-pid"));
+        Target base;
+        if (cfg.has("urls")) {
+            List<String> urls = cfg.list("urls");
+            base = Target.cluster(label(urls.get(0), "cluster") + (urls.size() > 1 ? " +" + (urls.size() - 1) + " pods" : ""),
+                    urls, cfg.get("api-key"), cfg.get("gateway-pid"));
+        } else {
+            base = Target.of(label(cfg.get("base-url"), "base"), cfg.get("base-url"), cfg.get("api-key"),
+                    cfg.get("gateway-pid"));
+        }
         targets.add(base);
         if (cfg.has("compare-url")) {
             String l = label(cfg.get("compare-url"), "compare");
@@ -87,7 +94,13 @@ public final class LoadClient {
         Map<String, Object> meta = report.meta();
         meta.put("date", OffsetDateTime.now().truncatedTo(ChronoUnit.SECONDS).toString());
         for (Target t : targets) {
-            meta.put("target " + t.label(), t.baseUrl() + " (version " + version(t) + ")");
+            if (t.clustered()) {
+                for (Target pod : t.pods()) {
+                    meta.put("target " + t.label() + ", pod " + pod.label(), pod.baseUrl() + " (version " + version(pod) + ")");
+                }
+            } else {
+                meta.put("target " + t.label(), t.baseUrl() + " (version " + version(t) + ")");
+            }
         }
         if (backend != null) {
             meta.put("raw backend", backend.baseUrl());

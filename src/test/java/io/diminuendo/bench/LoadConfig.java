@@ -23,6 +23,10 @@ final class LoadConfig {
     static {
         opt("base-url", "http://localhost:8080", "gateway under test (http[s]://host:port)");
         opt("api-key", "diminuendo-dev-key", "token for the gateway (API key or JWT); the dev profile's key by default");
+        opt("urls", "", "the pods of one clustered gateway instead of --base-url, comma separated (http:// or ws:// "
+                + "URLs): everything runs against the first, except the streaming benchmark's subscribers, which go round "
+                + "the pods starting with the second (the turn runs on the first); --gateway-pid may then list the pods' pids "
+                + "in the same order (CPU figures are their sum; memory is the first pod's)");
         opt("compare-url", "", "optional second gateway, measured side by side (speedup columns)");
         opt("compare-api-key", "", "token for the second gateway (default: --api-key)");
         opt("backend-url", "", "raw backend baseline, e.g. the standalone simulator http://localhost:8090 (its /health and ws /agent)");
@@ -47,6 +51,8 @@ final class LoadConfig {
         opt("stream-tokens", "50000,5000", "text deltas per turn for each K (same order; the last repeats)");
         opt("stream-rounds", "3", "measured turns per K (results pooled); one warm-up turn precedes them");
         opt("stream-warmup-tokens", "5000", "text deltas of the warm-up turn (0: none)");
+        opt("stream-settle", "10", "seconds without any new delivery after which a subscriber still missing seqs "
+                + "up to the turn's last one is given up on (they count as lost)");
         opt("backend-tokens", "50000", "text deltas per turn sent straight to the backend");
         opt("idle-connections", "10000", "idle authenticated connections to open and hold");
         opt("idle-batch", "500", "connections opened concurrently per batch");

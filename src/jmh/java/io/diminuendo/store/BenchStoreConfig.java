@@ -1,0 +1,67 @@
+package io.diminuendo.store;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import io.diminuendo.config.GatewayConfig;
+
+/**
+ * The store settings the writer benchmarks build a store with: the gateway's defaults (read pool of 8, queue 65536,
+ * batches of {@code batchRows} rows or 5 ms) but the values under test; the rest of the gateway's configuration is
+ * not needed.
+ */
+record BenchStoreConfig(GatewayConfig.StoreKind kind, String path, Optional<String> jdbcUrl,
+        Optional<String> username, Optional<String> password, GatewayConfig.Synchronous synchronous, int batchRows,
+        int checkpointMs) implements GatewayConfig.Store {
+
+    static BenchStoreConfig sqlite(String path, GatewayConfig.Synchronous synchronous, int batchRows, int checkpointMs) {
+        return new BenchStoreConfig(GatewayConfig.StoreKind.SQLITE, path, Optional.empty(), Optional.empty(),
+                Optional.empty(), synchronous, batchRows, checkpointMs);
+    }
+
+    static BenchStoreConfig postgresql(String jdbcUrl, String username, String password, int batchRows) {
+        return new BenchStoreConfig(GatewayConfig.StoreKind.POSTGRESQL, "unused.db", Optional.of(jdbcUrl),
+                Optional.of(username), password.isEmpty() ? Optional.empty() : Optional.of(password),
+                GatewayConfig.Synchronous.NORMAL, batchRows, 0);
+    }
+
+    @Override
+    public int readPoolSize() {
+        return 8;
+    }
+
+    @Override
+    public GatewayConfig.Writer writer() {
+        return new GatewayConfig.Writer() {
+            @Override
+            public int queueCapacity() {
+                return 65536;
+            }
+
+            @Override
+            public int maxBatchRows() {
+                return batchRows;
+            }
+
+            @Override
+            public Duration maxBatchDelay() {
+                return Duration.ofMillis(5);
+            }
+
+            @Override
+            public GatewayConfig.Synchronous synchronous() {
+                return synchronous;
+            }
+
+            @Override
+            public Duration checkpointInterval() {
+                return Duration.ofMillis(checkpointMs);
+            }
+
+            @Override
+            public Duration stallThreshold() {
+                return Duration.ofSeconds(10);
+            }
+        };
+    }
+}

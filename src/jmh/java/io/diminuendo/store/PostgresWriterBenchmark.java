@@ -1,5 +1,6 @@
 package io.diminuendo.store;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -45,6 +46,13 @@ public class PostgresWriterBenchmark {
     @Param({ "1024" })
     public int maxBatchRows;
 
+    /**
+     * {@code true}: as in a cluster, events are written only for sessions whose lease the pod holds (each batch's
+     * insert checks {@code session_leases}); the benchmark's sessions are leased to it.
+     */
+    @Param({ "false", "true" })
+    public boolean fenced;
+
     private String database;
     private PostgresEventStore store;
     private GatewayMetrics metrics;
@@ -54,11 +62,17 @@ public class PostgresWriterBenchmark {
     public void open() throws Exception {
         database = TestDatabases.create();
         metrics = new GatewayMetrics(new SimpleMeterRegistry());
-        // unfenced: one pod on the database; in a cluster each batch also checks the pod's leases (a join per batch)
         store = new PostgresEventStore(BenchStoreConfig.postgresql(TestDatabases.url(database), TestDatabases.USER,
-                TestDatabases.PASSWORD, maxBatchRows), metrics, "bench", false);
+                TestDatabases.PASSWORD, maxBatchRows), metrics, "bench", fenced);
         store.start();
         load = new WriterLoad();
+        if (fenced) {
+            for (String sessionId : load.sessionIds()) {
+                if (store.leases().acquire(sessionId, "bench-turn", Duration.ofHours(1)) != null) {
+                    throw new IllegalStateException("the benchmark's lease of " + sessionId + " is held elsewhere");
+                }
+            }
+        }
     }
 
     @TearDown(Level.Iteration)

@@ -1,5 +1,6 @@
 package io.diminuendo.store;
 
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -27,6 +28,11 @@ final class WriterLoad {
         }
         frame = ServerFrames.event(sessionIds[0], 1204, TURN, EventKind.TEXT_DELTA, 1_760_000_000_000L,
                 EventMapper.textData("I'll look at the failing test first. "));
+    }
+
+    /** The sessions the events are spread over. */
+    List<String> sessionIds() {
+        return List.of(sessionIds);
     }
 
     /**

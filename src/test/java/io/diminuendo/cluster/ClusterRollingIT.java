@@ -120,11 +120,8 @@ class ClusterRollingIT {
                 }
                 String turnId = reply.path("turnId").asText();
                 acks.add(turnId);
-                WsClient current = c;
-                current.await(e -> e.path("type").asText().equals("event") && turnId.equals(e.path("turnId").asText())
-                        && Set.of("turn_completed", "turn_failed", "turn_cancelled").contains(e.path("kind").asText()),
-                        Duration.ofSeconds(60));
-                current.drain();
+                awaitTurnEnd(c, turnId);
+                c.drain();
             } catch (AssertionError | RuntimeException | InterruptedException e) {
                 if (c != null) {
                     c.close();
@@ -136,6 +133,21 @@ class ClusterRollingIT {
         }
         if (c != null) {
             c.close();
+        }
+    }
+
+    /** Waits until the turn ended or the connection closed (its pod stopping), at most a minute. */
+    private static void awaitTurnEnd(WsClient c, String turnId) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!c.isClosed() && System.nanoTime() < deadline) {
+            try {
+                c.await(e -> e.path("type").asText().equals("event") && turnId.equals(e.path("turnId").asText())
+                        && Set.of("turn_completed", "turn_failed", "turn_cancelled").contains(e.path("kind").asText()),
+                        Duration.ofMillis(500));
+                return;
+            } catch (AssertionError notYet) {
+                // look at the connection again
+            }
         }
     }
 

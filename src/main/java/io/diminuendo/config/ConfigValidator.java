@@ -134,7 +134,9 @@ public class ConfigValidator {
                 out.add("diminuendo.bus.url must name the NATS server(s) when diminuendo.bus.kind=nats");
             }
         }
-        atLeast(out, "diminuendo.cluster.lease-expiry (ms)", config.cluster().leaseExpiry().toMillis(), 1000);
+        if (config.cluster().leaseExpiry().toMillis() < 1000) {
+            out.add("diminuendo.cluster.lease-expiry must be at least 1s (was " + config.cluster().leaseExpiry() + ")");
+        }
         if (config.bus().subjectPrefix().isBlank() || !config.bus().subjectPrefix().matches("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*")) {
             out.add("diminuendo.bus.subject-prefix must be NATS subject tokens separated by dots (was '"
                     + config.bus().subjectPrefix() + "')");

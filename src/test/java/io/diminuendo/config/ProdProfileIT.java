@@ -56,6 +56,23 @@ class ProdProfileIT {
     }
 
     @Test
+    void refusesNatsBetweenPodsOnAnSqliteFileAndAClusterWithoutAddressesNamingTheProperties() throws Exception {
+        try (GatewayProcess gw = GatewayProcess.launch("prod-nats-on-sqlite", List.of(db(),
+                "-Ddiminuendo.bus.kind=nats", "-Ddiminuendo.bus.url=nats://127.0.0.1:4222"))) {
+            assertThat(gw.awaitExit(Duration.ofSeconds(120))).isNotZero();
+            assertThat(gw.log()).contains("diminuendo.bus.kind=nats needs diminuendo.store.kind=postgresql");
+        }
+        try (GatewayProcess gw = GatewayProcess.launch("prod-cluster-no-urls", List.of(
+                "-Ddiminuendo.store.kind=postgresql", "-Ddiminuendo.bus.kind=nats",
+                "-Ddiminuendo.cluster.lease-expiry=100ms"))) {
+            assertThat(gw.awaitExit(Duration.ofSeconds(120))).isNotZero();
+            assertThat(gw.log()).contains("diminuendo.store.jdbc-url must be a jdbc:postgresql: URL")
+                    .contains("diminuendo.bus.url must name the NATS server")
+                    .contains("diminuendo.cluster.lease-expiry");
+        }
+    }
+
+    @Test
     void namesEveryInvalidPropertyAtStartUp() throws Exception {
         try (GatewayProcess gw = GatewayProcess.launch("prod-bad-values", List.of(db(),
                 "-Ddiminuendo.auth.jwt-secret=short",

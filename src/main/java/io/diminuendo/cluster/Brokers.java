@@ -18,7 +18,8 @@ public class Brokers {
         GatewayConfig.Bus bus = config.bus();
         this.broker = switch (bus.kind()) {
             case LOCAL -> new LocalBroker(stores.podName());
-            case NATS -> new NatsBroker(bus.url().orElseThrow(), bus.subjectPrefix(), stores.podName(), metrics);
+            // a missing URL is reported by ConfigValidator before anything connects
+            case NATS -> new NatsBroker(bus.url().orElse(""), bus.subjectPrefix(), stores.podName(), metrics);
         };
     }
 

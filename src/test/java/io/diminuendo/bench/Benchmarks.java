@@ -22,7 +22,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.diminuendo.bench.Report.Kind;
 import io.diminuendo.bench.Report.Result;
-import io.vertx.core.CompositeFuture;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 import org.jboss.logging.Logger;
 
@@ -15,6 +17,7 @@ import io.nats.client.Message;
 import io.nats.client.Nats;
 import io.nats.client.Options;
 import io.nats.client.impl.Headers;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 /**
  * NATS core between pods. Every pod subscribes to {@code <prefix>.x.>}, where session events
@@ -33,6 +36,7 @@ final class NatsBroker implements Broker {
     private final String pod;
     private final GatewayMetrics metrics;
     private Connection nats;
+    private ExecutorService threads;
 
     NatsBroker(String url, String prefix, String pod, GatewayMetrics metrics) {
         this.url = url;
@@ -43,9 +47,12 @@ final class NatsBroker implements Broker {
 
     @Override
     public void start(Handler handler, CommandHandler commands) {
+        // Netty's thread factory: the dispatcher threads that fan received events out to local connections are
+        // FastThreadLocalThreads, so the outbox encodes each frame once for all of them, as on an event loop
+        threads = Executors.newCachedThreadPool(new DefaultThreadFactory("diminuendo-nats", true));
         Options options = new Options.Builder().servers(url.split(",")).connectionName("diminuendo-" + pod)
                 .noEcho().maxReconnects(-1).reconnectWait(Duration.ofMillis(500))
-                .connectionTimeout(Duration.ofSeconds(5)).build();
+                .connectionTimeout(Duration.ofSeconds(5)).executor(threads).build();
         try {
             nats = Nats.connect(options);
         } catch (Exception e) {
@@ -144,6 +151,9 @@ final class NatsBroker implements Broker {
             } catch (Exception e) {
                 LOG.debugf("closing NATS: %s", e.getMessage());
             }
+        }
+        if (threads != null) {
+            threads.shutdown();
         }
     }
 }

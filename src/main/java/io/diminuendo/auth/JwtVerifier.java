@@ -218,6 +218,7 @@ public final class JwtVerifier {
         String scope = optionalString(payload, "scope");
         Long expiresAt = optionalNumericDate(payload, "exp", false);
         Long notBefore = optionalNumericDate(payload, "nbf", true);
+        optionalNumericDate(payload, "iat", false);
         long now = clock.instant().getEpochSecond();
         if (expiresAt != null && now > saturatedAdd(expiresAt, leewaySeconds)) {
             throw new InvalidTokenException("token expired");
@@ -250,6 +251,12 @@ public final class JwtVerifier {
         return node.textValue();
     }
 
+    /**
+     * The last second of year 9999: a date claim beyond it (or before 1970) is refused, so no later arithmetic on it
+     * (milliseconds, leeway) can overflow, over WebSocket and REST alike.
+     */
+    static final long MAX_NUMERIC_DATE = 253_402_300_799L;
+
     private static Long optionalNumericDate(JsonNode payload, String name, boolean roundUp)
             throws InvalidTokenException {
         JsonNode node = payload.get(name);
@@ -259,15 +266,10 @@ public final class JwtVerifier {
         if (!node.isNumber()) {
             throw new InvalidTokenException("token claim " + name + " must be a number of seconds since the epoch");
         }
-        if (node.isIntegralNumber()) {
-            if (!node.canConvertToLong()) {
-                throw new InvalidTokenException("token claim " + name + " is out of range");
-            }
-            return node.longValue();
-        }
-        double value = roundUp ? Math.ceil(node.doubleValue()) : Math.floor(node.doubleValue());
-        if (!Double.isFinite(value) || value < Long.MIN_VALUE || value >= Long.MAX_VALUE) {
-            throw new InvalidTokenException("token claim " + name + " is out of range");
+        double value = node.isIntegralNumber() && node.canConvertToLong() ? node.longValue()
+                : roundUp ? Math.ceil(node.doubleValue()) : Math.floor(node.doubleValue());
+        if (!Double.isFinite(value) || value < 0 || value > MAX_NUMERIC_DATE) {
+            throw new InvalidTokenException("token claim " + name + " is out of range (0 to year 9999)");
         }
         return (long) value;
     }

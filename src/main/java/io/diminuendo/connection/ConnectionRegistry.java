@@ -24,8 +24,12 @@ public class ConnectionRegistry {
     private static final long CLOSE_WAIT_MS = 3000;
 
     private final Map<String, ClientConnection> open = new ConcurrentHashMap<>();
-    private final Map<String, AtomicInteger> perUser = new ConcurrentHashMap<>();
+    private final Map<UserKey, AtomicInteger> perUser = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> perTenant = new ConcurrentHashMap<>();
+
+    /** A user within a tenant; two fields, so no tenant and user id can be made to look like another pair. */
+    private record UserKey(String tenantId, String userId) {
+    }
     private final AtomicInteger authenticated = new AtomicInteger();
     private volatile boolean shuttingDown;
     private final GatewayMetrics metrics;
@@ -81,7 +85,7 @@ public class ConnectionRegistry {
      * it ({@code connections_per_user} or {@code connections_per_tenant}), or null when it was admitted.
      */
     String admit(Identity who, int maxPerUser, int maxPerTenant) {
-        AtomicInteger user = perUser.computeIfAbsent(who.tenantId() + '/' + who.userId(), k -> new AtomicInteger());
+        AtomicInteger user = perUser.computeIfAbsent(new UserKey(who.tenantId(), who.userId()), k -> new AtomicInteger());
         if (user.incrementAndGet() > maxPerUser) {
             user.decrementAndGet();
             return "connections_per_user";
@@ -96,7 +100,7 @@ public class ConnectionRegistry {
     }
 
     void release(Identity who) {
-        AtomicInteger user = perUser.get(who.tenantId() + '/' + who.userId());
+        AtomicInteger user = perUser.get(new UserKey(who.tenantId(), who.userId()));
         if (user != null) {
             user.decrementAndGet();
         }

@@ -277,6 +277,19 @@ class JwtVerifierTest {
     }
 
     @Test
+    void dateClaimsBeyondYear9999OrBefore1970AreRefusedRatherThanOverflowingLater() throws Exception {
+        for (String claim : List.of("exp", "nbf", "iat")) {
+            for (Object value : List.of(10_000_000_000_000_000L, 1e16, -1L, JwtVerifier.MAX_NUMERIC_DATE + 1)) {
+                assertRejected(hmacVerifier(), TestTokens.hs256(SECRET, Map.of("sub", "u", "tid", "t", claim, value)),
+                        "token claim " + claim + " is out of range");
+            }
+        }
+        TokenClaims far = hmacVerifier().verify(TestTokens.hs256(SECRET,
+                Map.of("sub", "u", "tid", "t", "exp", JwtVerifier.MAX_NUMERIC_DATE, "iat", NOW)));
+        assertThat(far.expiresAtEpochSeconds() * 1000).as("no overflow in milliseconds").isPositive();
+    }
+
+    @Test
     void verifiesConcurrently() {
         JwtVerifier verifier = verifier(SECRET, ec.getPublic());
         List<String> tokens = IntStream.range(0, 200)

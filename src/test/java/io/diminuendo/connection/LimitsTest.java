@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 
@@ -23,6 +24,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.diminuendo.auth.TestTokens;
 import io.diminuendo.support.Keys;
+import io.diminuendo.support.Tenants;
 import io.diminuendo.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -109,6 +111,27 @@ class LimitsTest {
                     return "authenticated".equals(again.request("authenticate", "token", Keys.ALICE).path("type").asText());
                 }
             });
+        } finally {
+            open.forEach(WsClient::close);
+        }
+    }
+
+    @Test
+    void aUserAtItsLimitDoesNotCountAgainstAnotherWhoseTenantAndIdJoinToTheSameText() {
+        String suffix = UUID.randomUUID().toString().substring(0, 8);
+        String crowded = Tenants.token("col" + suffix + "/y", "z");
+        String other = Tenants.token("col" + suffix, "y/z");
+        List<WsClient> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                open.add(WsClient.authenticated(ws, crowded));
+            }
+            try (WsClient fourth = WsClient.connect(ws)) {
+                assertThat(fourth.request("authenticate", "token", crowded).path("code").asText()).isEqualTo("rate_limited");
+            }
+            try (WsClient c = WsClient.connect(ws)) {
+                assertThat(c.request("authenticate", "token", other).path("type").asText()).isEqualTo("authenticated");
+            }
         } finally {
             open.forEach(WsClient::close);
         }

@@ -9,9 +9,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 import org.postgresql.Driver;
@@ -22,7 +19,6 @@ import io.agroal.api.security.NamePrincipal;
 import io.agroal.api.security.SimplePassword;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
-import io.diminuendo.protocol.EventKind;
 
 /**
  * PostgreSQL, shared by every pod of a cluster. Reads use an Agroal pool; writes go through this pod's
@@ -31,7 +27,7 @@ import io.diminuendo.protocol.EventKind;
  * second event with a seq that is taken; such an event fails alone (logged, counted in
  * {@code diminuendo_store_seq_conflicts_total}) and the rest of the batch commits, so the writer never wedges on it.
  */
-public final class PostgresEventStore implements EventStore {
+public final class PostgresEventStore extends WriterBackedStore {
     private static final Logger LOG = Logger.getLogger(PostgresEventStore.class);
     /** Serialises schema migrations of pods that start at the same time. */
     private static final long MIGRATION_LOCK = 0x6469_6d69_6e75L;
@@ -55,7 +51,7 @@ public final class PostgresEventStore implements EventStore {
         this.metrics = metrics;
         this.podName = podName;
         this.writer = new BatchWriter(new Dialect(), config.writer(), metrics, "running:" + podName);
-        this.leases = new PostgresLeases(this::readConnection, podName);
+        this.leases = new PostgresLeases(this::leaseConnection, podName);
     }
 
     /** The leases of this store's sessions (used when pods share it through a bus). */
@@ -63,9 +59,9 @@ public final class PostgresEventStore implements EventStore {
         return leases;
     }
 
-    private Connection readConnection() {
+    private Connection leaseConnection() {
         try {
-            return readPool.getConnection();
+            return readConnection();
         } catch (SQLException e) {
             throw new IllegalStateException("no connection from the read pool", e);
         }
@@ -118,63 +114,24 @@ public final class PostgresEventStore implements EventStore {
     }
 
     @Override
-    public boolean tryAppend(StoredEvent event) {
-        return writer.tryAppend(event);
+    BatchWriter writer() {
+        return writer;
     }
 
     @Override
-    public void whenWritable(Runnable task) {
-        writer.whenWritable(task);
+    Connection readConnection() throws SQLException {
+        return readPool.getConnection();
     }
 
     @Override
-    public CompletionStage<Void> barrier() {
-        return writer.barrier();
-    }
-
-    @Override
-    public void onCommitted(Consumer<List<StoredEvent>> listener) {
-        writer.onCommitted(listener);
-    }
-
-    @Override
-    public CompletionStage<Void> saveSession(SessionRecord session) {
-        return writer.saveSession(session);
-    }
-
-    @Override
-    public CompletionStage<Void> deleteSession(String sessionId) {
-        return writer.deleteSession(sessionId);
-    }
-
-    @Override
-    public boolean previousRunUnclean() {
-        return writer.previousRunUnclean();
-    }
-
-    @Override
-    public boolean writerAlive() {
-        return writer.writerAlive();
-    }
-
-    @Override
-    public boolean writerHealthy() {
-        return writer.writerHealthy();
-    }
-
-    @Override
-    public boolean probeWritable(long timeoutMillis) {
-        return writer.probeWritable(timeoutMillis);
-    }
-
-    @Override
-    public int queueDepth() {
-        return writer.queueDepth();
+    String sessionsWithLastEvent() {
+        return "sessions s LEFT JOIN LATERAL (SELECT seq, kind, turn_id FROM events WHERE session_id = s.id"
+                + " ORDER BY seq DESC LIMIT 1) e ON true";
     }
 
     @Override
     public void drainAndStop() {
-        writer.drainAndStop();
+        super.drainAndStop();
         if (fenced && readPool != null) {
             // every turn of this pod ended and its events are committed: it holds no session any more
             try {
@@ -188,65 +145,6 @@ public final class PostgresEventStore implements EventStore {
         }
         if (writerPool != null) {
             writerPool.close();
-        }
-    }
-
-    @Override
-    public List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit) {
-        String sql = "SELECT seq, turn_id, kind, ts, frame FROM events WHERE session_id = ? AND seq > ? AND seq <= ?"
-                + " ORDER BY seq LIMIT ?";
-        try (Connection c = readPool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, sessionId);
-            ps.setLong(2, afterSeq);
-            ps.setLong(3, maxSeq);
-            ps.setInt(4, limit);
-            List<StoredEvent> out = new ArrayList<>(Math.min(limit, 256));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new StoredEvent(sessionId, rs.getLong(1), rs.getString(2), EventKind.fromWire(rs.getString(3)),
-                            rs.getLong(4), rs.getString(5)));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new IllegalStateException("reading events of session " + sessionId + " failed", e);
-        }
-    }
-
-    @Override
-    public List<LoadedSession> loadSessions() {
-        return load(null);
-    }
-
-    @Override
-    public Optional<LoadedSession> loadSession(String sessionId) {
-        return load(sessionId).stream().findFirst();
-    }
-
-    /** Every session, or the one with id {@code onlyId}, with its last stored event. */
-    private List<LoadedSession> load(String onlyId) {
-        String sql = """
-                SELECT s.id, s.tenant_id, s.owner_id, s.title, s.status, s.metadata, s.agent, s.epoch, s.created_at,
-                       s.updated_at, e.seq, e.kind, e.turn_id
-                FROM sessions s
-                LEFT JOIN LATERAL (SELECT seq, kind, turn_id FROM events WHERE session_id = s.id
-                                   ORDER BY seq DESC LIMIT 1) e ON true"""
-                + (onlyId == null ? "" : " WHERE s.id = ?");
-        try (Connection c = readPool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            if (onlyId != null) {
-                ps.setString(1, onlyId);
-            }
-            List<LoadedSession> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    SessionRecord r = new SessionRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10));
-                    out.add(new LoadedSession(r, rs.getLong(11), EventKind.fromWire(rs.getString(12)), rs.getString(13)));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new IllegalStateException("loading sessions failed", e);
         }
     }
 

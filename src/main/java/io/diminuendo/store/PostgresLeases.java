@@ -107,22 +107,18 @@ final class PostgresLeases implements Leases {
 
     @Override
     public List<Holder> takeExpired() {
-        String sql = "DELETE FROM session_leases WHERE expires_at < now() RETURNING session_id, pod, turn_id";
-        try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql);
-                ResultSet rs = ps.executeQuery()) {
-            List<Holder> out = new ArrayList<>();
-            while (rs.next()) {
-                out.add(new Holder(rs.getString(1), rs.getString(2), rs.getString(3)));
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new IllegalStateException("taking expired leases failed", e);
-        }
+        return holders("DELETE FROM session_leases WHERE expires_at < now() RETURNING session_id, pod, turn_id",
+                "taking expired leases failed");
     }
 
     @Override
     public List<Holder> held() {
-        String sql = "SELECT session_id, pod, turn_id FROM session_leases WHERE expires_at >= now()";
+        return holders("SELECT session_id, pod, turn_id FROM session_leases WHERE expires_at >= now()",
+                "reading the leases failed");
+    }
+
+    /** Runs {@code sql}, which yields (session_id, pod, turn_id) rows, and returns them as holders. */
+    private List<Holder> holders(String sql, String failure) {
         try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql);
                 ResultSet rs = ps.executeQuery()) {
             List<Holder> out = new ArrayList<>();
@@ -131,7 +127,7 @@ final class PostgresLeases implements Leases {
             }
             return out;
         } catch (SQLException e) {
-            throw new IllegalStateException("reading the leases failed", e);
+            throw new IllegalStateException(failure, e);
         }
     }
 

@@ -9,25 +9,19 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Optional;
-import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
 
 import io.agroal.api.AgroalDataSource;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
-import io.diminuendo.protocol.EventKind;
 
 /**
  * SQLite in WAL mode. Reads use the default Agroal pool; every write goes through the {@link BatchWriter}, whose
  * thread owns the {@code writer} datasource's only connection. WAL checkpoints run on a thread of their own
  * ({@link Checkpointer}) unless {@code checkpoint-interval} is 0.
  */
-public final class SqliteEventStore implements EventStore {
+public final class SqliteEventStore extends WriterBackedStore {
     private static final Logger LOG = Logger.getLogger(SqliteEventStore.class);
     private static final long WAL_SIZE_LIMIT_BYTES = 16L << 20;
 
@@ -108,121 +102,19 @@ public final class SqliteEventStore implements EventStore {
     }
 
     @Override
-    public boolean tryAppend(StoredEvent event) {
-        return writer.tryAppend(event);
+    BatchWriter writer() {
+        return writer;
     }
 
     @Override
-    public void whenWritable(Runnable task) {
-        writer.whenWritable(task);
+    Connection readConnection() throws SQLException {
+        return readPool.getConnection();
     }
 
     @Override
-    public CompletionStage<Void> barrier() {
-        return writer.barrier();
-    }
-
-    @Override
-    public void onCommitted(Consumer<List<StoredEvent>> listener) {
-        writer.onCommitted(listener);
-    }
-
-    @Override
-    public CompletionStage<Void> saveSession(SessionRecord session) {
-        return writer.saveSession(session);
-    }
-
-    @Override
-    public CompletionStage<Void> deleteSession(String sessionId) {
-        return writer.deleteSession(sessionId);
-    }
-
-    @Override
-    public boolean previousRunUnclean() {
-        return writer.previousRunUnclean();
-    }
-
-    @Override
-    public boolean writerAlive() {
-        return writer.writerAlive();
-    }
-
-    @Override
-    public boolean writerHealthy() {
-        return writer.writerHealthy();
-    }
-
-    @Override
-    public boolean probeWritable(long timeoutMillis) {
-        return writer.probeWritable(timeoutMillis);
-    }
-
-    @Override
-    public int queueDepth() {
-        return writer.queueDepth();
-    }
-
-    @Override
-    public void drainAndStop() {
-        writer.drainAndStop();
-    }
-
-    @Override
-    public List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit) {
-        String sql = "SELECT seq, turn_id, kind, ts, frame FROM events WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?";
-        try (Connection c = readPool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, sessionId);
-            ps.setLong(2, afterSeq);
-            ps.setLong(3, maxSeq);
-            ps.setInt(4, limit);
-            List<StoredEvent> out = new ArrayList<>(Math.min(limit, 256));
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.add(new StoredEvent(sessionId, rs.getLong(1), rs.getString(2), EventKind.fromWire(rs.getString(3)), rs.getLong(4),
-                            rs.getString(5)));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new IllegalStateException("reading events of session " + sessionId + " failed", e);
-        }
-    }
-
-    @Override
-    public List<LoadedSession> loadSessions() {
-        return load(null);
-    }
-
-    @Override
-    public Optional<LoadedSession> loadSession(String sessionId) {
-        return load(sessionId).stream().findFirst();
-    }
-
-    /** Every session, or the one with id {@code onlyId}, with its last stored event. */
-    private List<LoadedSession> load(String onlyId) {
-        String sql = """
-                SELECT s.id, s.tenant_id, s.owner_id, s.title, s.status, s.metadata, s.agent, s.epoch, s.created_at,
-                       s.updated_at, e.seq, e.kind, e.turn_id
-                FROM sessions s
-                LEFT JOIN events e ON e.session_id = s.id
-                  AND e.seq = (SELECT MAX(seq) FROM events WHERE session_id = s.id)"""
-                + (onlyId == null ? "" : " WHERE s.id = ?");
-        try (Connection c = readPool.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
-            if (onlyId != null) {
-                ps.setString(1, onlyId);
-            }
-            List<LoadedSession> out = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    SessionRecord r = new SessionRecord(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
-                            rs.getString(5), rs.getString(6), rs.getString(7), rs.getString(8), rs.getLong(9), rs.getLong(10));
-                    out.add(new LoadedSession(r, rs.getLong(11), EventKind.fromWire(rs.getString(12)), rs.getString(13)));
-                }
-            }
-            return out;
-        } catch (SQLException e) {
-            throw new IllegalStateException("loading sessions failed", e);
-        }
+    String sessionsWithLastEvent() {
+        return "sessions s LEFT JOIN events e ON e.session_id = s.id"
+                + " AND e.seq = (SELECT MAX(seq) FROM events WHERE session_id = s.id)";
     }
 
     /** Prepared statements of the write connection; used only by the writer thread. */

@@ -3,7 +3,6 @@ package io.diminuendo.store;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -149,7 +148,7 @@ public final class PostgresEventStore extends WriterBackedStore {
     }
 
     /** The write connection's statements; events are buffered and inserted as arrays in {@link #flush()}. */
-    static final class PostgresStatements implements WriteStatements {
+    static final class PostgresStatements extends SessionStatements {
         private static final String INSERT_EVENTS = """
                 INSERT INTO events (session_id, seq, turn_id, kind, ts, frame)
                 SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
@@ -161,31 +160,25 @@ public final class PostgresEventStore extends WriterBackedStore {
                   AS u(session_id, seq, turn_id, kind, ts, frame)
                 WHERE EXISTS (SELECT 1 FROM session_leases l WHERE l.session_id = u.session_id AND l.pod = ?)
                 ON CONFLICT (session_id, seq) DO NOTHING""";
-        private final Connection c;
         private final GatewayMetrics metrics;
         private final PreparedStatement insertEvents;
-        private final PreparedStatement upsertSession;
-        private final PreparedStatement deleteSession;
-        private final PreparedStatement deleteEvents;
         private final List<StoredEvent> pending = new ArrayList<>();
 
         /** With a {@code fencePod}, events are only written for sessions whose lease that pod holds. */
         PostgresStatements(Connection c, GatewayMetrics metrics, String fencePod) throws SQLException {
-            this.c = c;
-            this.metrics = metrics;
-            insertEvents = c.prepareStatement(fencePod == null ? INSERT_EVENTS : INSERT_LEASED_EVENTS);
-            if (fencePod != null) {
-                insertEvents.setString(7, fencePod);
-            }
-            upsertSession = c.prepareStatement("""
+            super(c, """
                     INSERT INTO sessions (id, tenant_id, owner_id, title, status, metadata, agent, epoch, created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, owner_id = EXCLUDED.owner_id,
                       title = EXCLUDED.title, status = EXCLUDED.status, metadata = EXCLUDED.metadata,
                       agent = EXCLUDED.agent, epoch = EXCLUDED.epoch, created_at = EXCLUDED.created_at,
-                      updated_at = EXCLUDED.updated_at""");
-            deleteSession = c.prepareStatement("DELETE FROM sessions WHERE id = ?");
-            deleteEvents = c.prepareStatement("DELETE FROM events WHERE session_id = ?");
+                      updated_at = EXCLUDED.updated_at""",
+                    "INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
+            this.metrics = metrics;
+            insertEvents = c.prepareStatement(fencePod == null ? INSERT_EVENTS : INSERT_LEASED_EVENTS);
+            if (fencePod != null) {
+                insertEvents.setString(7, fencePod);
+            }
         }
 
         @Override
@@ -232,56 +225,9 @@ public final class PostgresEventStore extends WriterBackedStore {
         }
 
         @Override
-        public void save(SessionRecord s) throws SQLException {
-            flush();
-            upsertSession.setString(1, s.id());
-            upsertSession.setString(2, s.tenantId());
-            upsertSession.setString(3, s.ownerId());
-            upsertSession.setString(4, s.title());
-            upsertSession.setString(5, s.status());
-            upsertSession.setString(6, s.metadataJson());
-            upsertSession.setString(7, s.agent());
-            upsertSession.setString(8, s.epoch());
-            upsertSession.setLong(9, s.createdAt());
-            upsertSession.setLong(10, s.updatedAt());
-            upsertSession.executeUpdate();
-        }
-
-        @Override
-        public void delete(String sessionId) throws SQLException {
-            flush();
-            deleteEvents.setString(1, sessionId);
-            deleteEvents.executeUpdate();
-            deleteSession.setString(1, sessionId);
-            deleteSession.executeUpdate();
-        }
-
-        @Override
-        public String readMeta(String key) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement("SELECT value FROM gateway_meta WHERE key = ?")) {
-                ps.setString(1, key);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : null;
-                }
-            }
-        }
-
-        @Override
-        public void writeMeta(String key, String value) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value")) {
-                ps.setString(1, key);
-                ps.setString(2, value);
-                ps.executeUpdate();
-            }
-        }
-
-        @Override
         public void close() throws SQLException {
             insertEvents.close();
-            upsertSession.close();
-            deleteSession.close();
-            deleteEvents.close();
+            super.close();
         }
     }
 }

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
@@ -118,22 +117,16 @@ public final class SqliteEventStore extends WriterBackedStore {
     }
 
     /** Prepared statements of the write connection; used only by the writer thread. */
-    static final class SqliteStatements implements WriteStatements {
-        private final Connection c;
+    static final class SqliteStatements extends SessionStatements {
         private final PreparedStatement insertEvent;
-        private final PreparedStatement upsertSession;
-        private final PreparedStatement deleteSession;
-        private final PreparedStatement deleteEvents;
         private int pendingEvents;
 
         SqliteStatements(Connection c) throws SQLException {
-            this.c = c;
-            insertEvent = c.prepareStatement("INSERT INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)");
-            upsertSession = c.prepareStatement("""
+            super(c, """
                     INSERT OR REPLACE INTO sessions (id, tenant_id, owner_id, title, status, metadata, agent, epoch, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""");
-            deleteSession = c.prepareStatement("DELETE FROM sessions WHERE id = ?");
-            deleteEvents = c.prepareStatement("DELETE FROM events WHERE session_id = ?");
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    "INSERT OR REPLACE INTO gateway_meta (key, value) VALUES (?, ?)");
+            insertEvent = c.prepareStatement("INSERT INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)");
         }
 
         @Override
@@ -157,55 +150,9 @@ public final class SqliteEventStore extends WriterBackedStore {
         }
 
         @Override
-        public void save(SessionRecord s) throws SQLException {
-            flush();
-            upsertSession.setString(1, s.id());
-            upsertSession.setString(2, s.tenantId());
-            upsertSession.setString(3, s.ownerId());
-            upsertSession.setString(4, s.title());
-            upsertSession.setString(5, s.status());
-            upsertSession.setString(6, s.metadataJson());
-            upsertSession.setString(7, s.agent());
-            upsertSession.setString(8, s.epoch());
-            upsertSession.setLong(9, s.createdAt());
-            upsertSession.setLong(10, s.updatedAt());
-            upsertSession.executeUpdate();
-        }
-
-        @Override
-        public void delete(String sessionId) throws SQLException {
-            flush();
-            deleteEvents.setString(1, sessionId);
-            deleteEvents.executeUpdate();
-            deleteSession.setString(1, sessionId);
-            deleteSession.executeUpdate();
-        }
-
-        @Override
-        public String readMeta(String key) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement("SELECT value FROM gateway_meta WHERE key = ?")) {
-                ps.setString(1, key);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getString(1) : null;
-                }
-            }
-        }
-
-        @Override
-        public void writeMeta(String key, String value) throws SQLException {
-            try (PreparedStatement ps = c.prepareStatement("INSERT OR REPLACE INTO gateway_meta (key, value) VALUES (?, ?)")) {
-                ps.setString(1, key);
-                ps.setString(2, value);
-                ps.executeUpdate();
-            }
-        }
-
-        @Override
         public void close() throws SQLException {
             insertEvent.close();
-            upsertSession.close();
-            deleteSession.close();
-            deleteEvents.close();
+            super.close();
         }
     }
 }

@@ -103,7 +103,9 @@ public class ReplayService {
         });
         long boundary = stream.attach(subscription);
         if (afterSeq < 0 || afterSeq >= boundary) {
-            subscription.goLive(boundary, subscribedFrame.apply(boundary));
+            // the client has everything up to afterSeq, which can be ahead of this pod's stream in a cluster (its
+            // events still on their way here): none of those is sent again
+            subscription.goLive(Math.max(boundary, afterSeq), subscribedFrame.apply(boundary));
             return;
         }
         round(stream, subscription, afterSeq, boundary, 0, subscribedFrame);

@@ -141,6 +141,26 @@ class ReplayCatchUpUnitTest {
     }
 
     /**
+     * In a cluster a pod can be a few events behind the client that resubscribes to it with the seq it last read:
+     * events the client already has must not reach it again when they arrive from the bus.
+     */
+    @Test
+    void aResubscriptionAheadOfThisPodsStreamIsNotSentTheEventsItAlreadyHas() {
+        publish(5);
+        QueueSink sink = new QueueSink(CAPACITY);
+        Subscription sub = new Subscription(SID, sink, "r1");
+        replay(ReplayService.MAX_CATCH_UP_ROUNDS, 30_000)
+                .subscribe(stream, sub, 7, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
+        for (long seq = 6; seq <= 9; seq++) {
+            stream.acceptRemote(seq, ServerFrames.event(SID, seq, "t1", EventKind.TEXT_DELTA, 0, "{\"text\":\"x\"}"));
+        }
+
+        assertThat(sink.queue).hasSize(3);
+        assertThat(sink.queue.poll()).contains("\"subscribed\"");
+        assertThat(sink.queue).extracting(ReplayCatchUpUnitTest::seq).containsExactly(8L, 9L);
+    }
+
+    /**
      * A reader slower than the stream can never catch up: each round has more to replay than the one before.
      * After the allowed number of catch-up rounds (2 here) it is closed as a slow consumer, having received a
      * gap-free prefix and no {@code subscribed}.

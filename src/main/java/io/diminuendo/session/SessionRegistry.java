@@ -391,7 +391,8 @@ public class SessionRegistry {
                 synchronized (s.lock()) {
                     s.record(loaded.session());
                 }
-                s.stream().advanceTo(loaded.lastSeq());
+                // the stream is not moved to the stored last seq: events up to it may still be on the bus, and
+                // moving past them would drop them as duplicates instead of delivering them
             }
         }
         hub.publish(Hub.tenantTopic(tenantId), frame, 0);

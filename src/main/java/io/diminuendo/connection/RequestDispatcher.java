@@ -135,19 +135,29 @@ public class RequestDispatcher {
                     detach(previous, "replaced");
                 }
                 Subscription sub = new Subscription(r.sessionId(), c, r.id());
+                // a deleted session ends the subscription and frees its slot
+                sub.onEnded(() -> c.subscriptions().remove(r.sessionId(), sub));
                 c.subscriptions().put(r.sessionId(), sub);
-                replay.subscribe(s.stream(), sub, r.afterSeq(),
-                        boundary -> ServerFrames.subscribed(r.id(), r.sessionId(), boundary, s.status(), s.epoch()));
+                try {
+                    replay.subscribe(s.stream(), sub, r.afterSeq(),
+                            boundary -> ServerFrames.subscribed(r.id(), r.sessionId(), boundary, s.status(), s.epoch()));
+                } catch (RuntimeException e) {
+                    c.subscriptions().remove(r.sessionId(), sub);
+                    throw e;
+                }
             });
         }
 
         @Override
         public void unsubscribe(ClientRequest.Unsubscribe r) {
             signedIn(r, who -> {
-                sessions.get(who, r.sessionId());
+                SessionRegistry.requireRead(who);
                 Subscription sub = c.subscriptions().remove(r.sessionId());
                 if (sub != null) {
+                    // the connection subscribed to it, so it may see it (also if it was deleted since)
                     detach(sub, "unsubscribed");
+                } else {
+                    sessions.get(who, r.sessionId());
                 }
                 c.send(ServerFrames.unsubscribed(r.id(), r.sessionId(), null));
             });

@@ -14,8 +14,8 @@ public interface Hub {
     /** Delivers {@code frame} to every current subscriber of {@code topic}; returns how many received it. */
     int publish(String topic, String frame, long seq);
 
-    /** Drops every subscriber of {@code topic}. */
-    void closeTopic(String topic);
+    /** Drops every subscriber of {@code topic}, telling each why ({@link Subscriber#topicClosed}). */
+    void closeTopic(String topic, String reason);
 
     static String sessionTopic(String sessionId) {
         return "s:" + sessionId;

@@ -70,7 +70,17 @@ public class LocalHub implements Hub {
     }
 
     @Override
-    public void closeTopic(String topic) {
-        topics.remove(topic);
+    public void closeTopic(String topic, String reason) {
+        Subscriber[] subs = topics.remove(topic);
+        if (subs == null) {
+            return;
+        }
+        for (Subscriber s : subs) {
+            try {
+                s.topicClosed(reason);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "subscriber of %s failed", topic);
+            }
+        }
     }
 }

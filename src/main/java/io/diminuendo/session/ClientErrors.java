@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.store.EventStore;
+import io.diminuendo.store.SessionStore;
 
 /** What a client is told when one of its requests fails, over WebSocket or REST. */
 public final class ClientErrors {
@@ -14,8 +15,9 @@ public final class ClientErrors {
     }
 
     /**
-     * Maps any failure of a request to a protocol error: protocol errors keep their code; a store that refused or
-     * failed a write is {@code unavailable}; anything else is {@code internal}.
+     * Maps any failure of a request to a protocol error: protocol errors keep their code; an update of a session
+     * deleted meanwhile is {@code not_found}; a store that refused or failed a write is {@code unavailable}; anything
+     * else is {@code internal}.
      */
     public static ProtocolException from(Throwable failure) {
         Throwable t = failure;
@@ -24,6 +26,9 @@ public final class ClientErrors {
         }
         if (t instanceof ProtocolException p) {
             return p;
+        }
+        if (t instanceof SessionStore.Missing m) {
+            return ProtocolException.notFound("session", m.sessionId());
         }
         if (t instanceof EventStore.Overloaded) {
             return overloaded();

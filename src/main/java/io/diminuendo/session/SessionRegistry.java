@@ -101,7 +101,7 @@ public class SessionRegistry {
             if (unclean) {
                 SessionRecord renewed = record.withEpoch(newEpoch());
                 whenStoreHasRoom(() -> {
-                    store.saveSession(renewed);
+                    store.updateSession(renewed);
                     return true;
                 });
                 record = renewed;
@@ -201,7 +201,7 @@ public class SessionRegistry {
                 title == null ? "" : title, "idle", metadataJson, agent == null ? backends.defaultBackend().name() : agent,
                 newEpoch(), now, now);
         CompletableFuture<String> result = new CompletableFuture<>();
-        save(record).whenComplete((v, failure) -> {
+        insert(record).whenComplete((v, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(failure);
                 return;
@@ -225,25 +225,37 @@ public class SessionRegistry {
         return change(s, "session_archived", r -> r.withStatus("archived", System.currentTimeMillis()));
     }
 
-    private CompletionStage<String> change(SessionState s, String event,
-            UnaryOperator<SessionRecord> update) {
-        SessionRecord next;
-        CompletionStage<Void> saved;
-        synchronized (s.lock()) {
-            next = update.apply(s.record());
-            saved = save(next);
-            s.record(next);
-        }
+    /**
+     * Applies {@code update} to the session's record and stores it. Everything is decided and the completion
+     * registered under the session lock, so a change and a delete of the same session are stored, confirmed and
+     * announced in the order they were decided.
+     */
+    private CompletionStage<String> change(SessionState s, String event, UnaryOperator<SessionRecord> update) {
         CompletableFuture<String> result = new CompletableFuture<>();
-        saved.whenComplete((v, failure) -> {
-            if (failure != null) {
-                result.completeExceptionally(failure);
-                return;
-            }
-            String json = s.toJson();
-            result.complete(json);
-            announce(event, s.tenantId(), s.id(), json);
-        });
+        synchronized (s.lock()) {
+            // a delete decided before makes this not_found; one decided after is stored after this write; the
+            // store's update-if-exists covers a delete on another pod
+            s.requireLive();
+            SessionRecord previous = s.record();
+            SessionRecord next = update.apply(previous);
+            CompletionStage<Void> saved = update(next);
+            s.record(next);
+            saved.whenComplete((v, failure) -> {
+                if (failure != null) {
+                    synchronized (s.lock()) {
+                        // not stored: the session keeps what it had, unless a later change replaced it meanwhile
+                        if (s.record() == next) {
+                            s.record(previous);
+                        }
+                    }
+                    result.completeExceptionally(failure);
+                    return;
+                }
+                String json = s.toJson();
+                result.complete(json);
+                announce(event, s.tenantId(), s.id(), json);
+            });
+        }
         return result;
     }
 
@@ -254,36 +266,38 @@ public class SessionRegistry {
         if (!who.isAdmin() && !who.userId().equals(s.record().ownerId())) {
             throw ProtocolException.forbidden("only the owner or a sessions:admin may delete session " + sessionId);
         }
-        CompletionStage<Void> deleted;
+        CompletableFuture<String> result = new CompletableFuture<>();
         synchronized (s.lock()) {
-            if (s.isDeleted()) {
-                throw ProtocolException.notFound("session", sessionId);
-            }
-            deleted = deleteStored(sessionId);
+            s.requireLive();
+            CompletionStage<Void> deleted = deleteStored(sessionId);
             s.markDeleted();
             Turn turn = s.activeTurn();
             if (turn != null) {
                 turn.abandon();
             }
+            // registered under the lock, like a change's, so the two are announced in the order decided
+            deleted.whenComplete((v, failure) -> deletedStored(s, result, failure));
         }
-        CompletableFuture<String> result = new CompletableFuture<>();
-        deleted.whenComplete((v, failure) -> {
-            if (failure != null) {
-                result.completeExceptionally(failure);
-                return;
-            }
-            byId.remove(sessionId);
-            ConcurrentSkipListMap<Key, SessionState> tenant = byTenant.get(s.tenantId());
-            if (tenant != null && tenant.remove(new Key(s.record().createdAt(), sessionId)) != null) {
-                tenantCount(s.tenantId()).decrementAndGet();
-            }
-            s.stream().closeAll(ServerFrames.unsubscribed(null, sessionId, "session_deleted"));
-            result.complete(sessionId);
-            String frame = ServerFrames.tenantSessionDeleted(sessionId);
-            hub.publish(Hub.tenantTopic(s.tenantId()), frame, 0);
-            broker.publishSessionChange(s.tenantId(), sessionId, DELETED, frame);
-        });
         return result;
+    }
+
+    /** The store's delete completed: the session leaves the indexes, its subscribers and the tenant are told. */
+    private void deletedStored(SessionState s, CompletableFuture<String> result, Throwable failure) {
+        if (failure != null) {
+            result.completeExceptionally(failure);
+            return;
+        }
+        String sessionId = s.id();
+        byId.remove(sessionId);
+        ConcurrentSkipListMap<Key, SessionState> tenant = byTenant.get(s.tenantId());
+        if (tenant != null && tenant.remove(new Key(s.record().createdAt(), sessionId)) != null) {
+            tenantCount(s.tenantId()).decrementAndGet();
+        }
+        s.stream().closeAll(DELETED);
+        result.complete(sessionId);
+        String frame = ServerFrames.tenantSessionDeleted(sessionId);
+        hub.publish(Hub.tenantTopic(s.tenantId()), frame, 0);
+        broker.publishSessionChange(s.tenantId(), sessionId, DELETED, frame);
     }
 
     /** A page of the caller's tenant's sessions, newest first. */
@@ -377,7 +391,7 @@ public class SessionRegistry {
                 if (tenant != null && tenant.remove(new Key(s.record().createdAt(), sessionId)) != null) {
                     tenantCount(s.tenantId()).decrementAndGet();
                 }
-                s.stream().closeAll(ServerFrames.unsubscribed(null, sessionId, "session_deleted"));
+                s.stream().closeAll(DELETED);
             }
         } else {
             SessionStore.LoadedSession loaded = store.loadSession(sessionId).orElse(null);
@@ -426,9 +440,17 @@ public class SessionRegistry {
         }
     }
 
-    private CompletionStage<Void> save(SessionRecord record) {
+    private CompletionStage<Void> insert(SessionRecord record) {
         try {
-            return store.saveSession(record);
+            return store.insertSession(record);
+        } catch (EventStore.Overloaded e) {
+            throw ClientErrors.overloaded();
+        }
+    }
+
+    private CompletionStage<Void> update(SessionRecord record) {
+        try {
+            return store.updateSession(record);
         } catch (EventStore.Overloaded e) {
             throw ClientErrors.overloaded();
         }

@@ -6,6 +6,7 @@ import java.util.Map;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.Json;
+import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.store.EventLog;
 import io.diminuendo.store.SessionRecord;
 import io.diminuendo.stream.SessionStream;
@@ -114,10 +115,25 @@ public final class SessionState {
         return deleted;
     }
 
-    /** Caller holds the session lock. */
+    /**
+     * Refuses a request on a deleted session with {@code not_found}. Caller holds the session lock, so the answer
+     * stays true until it lets go: whatever the request then does happens before the delete is decided, never after.
+     */
+    void requireLive() {
+        assert Thread.holdsLock(lock);
+        if (deleted) {
+            throw ProtocolException.notFound("session", id());
+        }
+    }
+
+    /**
+     * Decides the deletion: from here on every request is {@code not_found} and the stream takes no event and no
+     * subscriber, so nothing can be written after the store's delete. Caller holds the session lock.
+     */
     void markDeleted() {
         assert Thread.holdsLock(lock);
         deleted = true;
+        stream.stop();
     }
 
     public String status() {

@@ -110,9 +110,7 @@ public class TurnService {
 
     /** Refuses a turn in a deleted or archived session, one with a turn running, or with its backend down. */
     private static void refuseUnlessIdle(SessionState s, AgentBackend backend) {
-        if (s.isDeleted()) {
-            throw ProtocolException.notFound("session", s.id());
-        }
+        s.requireLive();
         if (s.isArchived()) {
             throw ProtocolException.conflict("session " + s.id() + " is archived");
         }
@@ -205,6 +203,7 @@ public class TurnService {
         SessionState s = registry.require(who, sessionId);
         SessionState.RemoteTurn remote;
         synchronized (s.lock()) {
+            s.requireLive();
             Turn turn = s.activeTurn();
             remote = s.remoteTurn();
             if (turn == null || turn.isEnded()) {
@@ -227,6 +226,7 @@ public class TurnService {
         SessionState s = registry.require(who, sessionId);
         SessionState.RemoteTurn remote;
         synchronized (s.lock()) {
+            s.requireLive();
             if (s.isPermissionResolved(requestId)) {
                 throw ProtocolException.conflict("permission request " + requestId + " was already resolved");
             }
@@ -251,6 +251,7 @@ public class TurnService {
         try {
             SessionState s = registry.require(who, command.sessionId());
             synchronized (s.lock()) {
+                s.requireLive();
                 Turn turn = s.activeTurn();
                 if (RoutedCommand.CANCEL.equals(command.op())) {
                     if (turn == null || turn.isEnded()) {

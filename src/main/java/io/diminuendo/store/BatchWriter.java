@@ -112,8 +112,12 @@ final class BatchWriter {
         }
     }
 
-    CompletionStage<Void> saveSession(SessionRecord session) {
-        return submit(new SaveSession(session, new CompletableFuture<>()));
+    CompletionStage<Void> insertSession(SessionRecord session) {
+        return submit(new InsertSession(session, new CompletableFuture<>()));
+    }
+
+    CompletionStage<Void> updateSession(SessionRecord session) {
+        return submit(new UpdateSession(session, new CompletableFuture<>()));
     }
 
     CompletionStage<Void> deleteSession(String sessionId) {
@@ -386,18 +390,44 @@ final class BatchWriter {
         }
     }
 
-    private static final class SaveSession extends Completing {
+    private static final class InsertSession extends Completing {
         private final SessionRecord session;
 
-        SaveSession(SessionRecord session, CompletableFuture<Void> done) {
+        InsertSession(SessionRecord session, CompletableFuture<Void> done) {
             super(done);
             this.session = session;
         }
 
         @Override
         int apply(WriteStatements s) throws SQLException {
-            s.save(session);
+            s.insert(session);
             return 1;
+        }
+    }
+
+    /** Completes with {@link SessionStore.Missing} when the row was gone (the session was deleted). */
+    private static final class UpdateSession extends Completing {
+        private final SessionRecord session;
+        private boolean missing;
+
+        UpdateSession(SessionRecord session, CompletableFuture<Void> done) {
+            super(done);
+            this.session = session;
+        }
+
+        @Override
+        int apply(WriteStatements s) throws SQLException {
+            missing = !s.update(session);
+            return missing ? 0 : 1;
+        }
+
+        @Override
+        void complete(Throwable failure) {
+            if (failure == null && missing) {
+                done.completeExceptionally(new SessionStore.Missing(session.id()));
+            } else {
+                super.complete(failure);
+            }
         }
     }
 

@@ -162,19 +162,14 @@ public final class PostgresEventStore extends WriterBackedStore {
                 ON CONFLICT (session_id, seq) DO NOTHING""";
         private final GatewayMetrics metrics;
         private final PreparedStatement insertEvents;
+        private final PreparedStatement deleteLease;
         private final List<StoredEvent> pending = new ArrayList<>();
 
         /** With a {@code fencePod}, events are only written for sessions whose lease that pod holds. */
         PostgresStatements(Connection c, GatewayMetrics metrics, String fencePod) throws SQLException {
-            super(c, """
-                    INSERT INTO sessions (id, tenant_id, owner_id, title, status, metadata, agent, epoch, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, owner_id = EXCLUDED.owner_id,
-                      title = EXCLUDED.title, status = EXCLUDED.status, metadata = EXCLUDED.metadata,
-                      agent = EXCLUDED.agent, epoch = EXCLUDED.epoch, created_at = EXCLUDED.created_at,
-                      updated_at = EXCLUDED.updated_at""",
-                    "INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
+            super(c, "INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
             this.metrics = metrics;
+            deleteLease = c.prepareStatement("DELETE FROM session_leases WHERE session_id = ?");
             insertEvents = c.prepareStatement(fencePod == null ? INSERT_EVENTS : INSERT_LEASED_EVENTS);
             if (fencePod != null) {
                 insertEvents.setString(7, fencePod);
@@ -224,8 +219,20 @@ public final class PostgresEventStore extends WriterBackedStore {
             pending.clear();
         }
 
+        /**
+         * Also drops the session's lease: a pod still running a turn of it then has its events refused by the fenced
+         * insert (and loses the lease at its next renewal), so none is stored after the delete.
+         */
+        @Override
+        public void delete(String sessionId) throws SQLException {
+            super.delete(sessionId);
+            deleteLease.setString(1, sessionId);
+            deleteLease.executeUpdate();
+        }
+
         @Override
         public void close() throws SQLException {
+            deleteLease.close();
             insertEvents.close();
             super.close();
         }

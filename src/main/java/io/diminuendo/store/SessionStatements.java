@@ -6,42 +6,56 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
- * The writer's statements that are the same in every SQL engine but for their upsert syntax: session rows, their
- * deletion with their events, and the meta rows. An engine adds how it inserts events.
+ * The writer's statements that are the same in every SQL engine: session rows (inserted once, then only updated
+ * while they exist, so a write queued after a delete cannot bring the session back), their deletion with their
+ * events, and the meta rows (upserted in the engine's syntax). An engine adds how it inserts events.
  */
 abstract class SessionStatements implements WriteStatements {
     final Connection c;
-    private final PreparedStatement upsertSession;
+    private static final String COLUMNS = "tenant_id, owner_id, title, status, metadata, agent, epoch, created_at,"
+            + " updated_at";
+    private final PreparedStatement insertSession;
+    private final PreparedStatement updateSession;
     private final PreparedStatement deleteSession;
     private final PreparedStatement deleteEvents;
     private final String writeMetaSql;
 
-    /**
-     * {@code upsertSessionSql} inserts or replaces a session row from the ten columns in {@link #save} order;
-     * {@code writeMetaSql} inserts or replaces a (key, value) meta row.
-     */
-    SessionStatements(Connection c, String upsertSessionSql, String writeMetaSql) throws SQLException {
+    /** {@code writeMetaSql} inserts or replaces a (key, value) meta row. */
+    SessionStatements(Connection c, String writeMetaSql) throws SQLException {
         this.c = c;
-        this.upsertSession = c.prepareStatement(upsertSessionSql);
+        this.insertSession = c.prepareStatement("INSERT INTO sessions (" + COLUMNS + ", id)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        this.updateSession = c.prepareStatement("UPDATE sessions SET (" + COLUMNS + ")"
+                + " = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?");
         this.deleteSession = c.prepareStatement("DELETE FROM sessions WHERE id = ?");
         this.deleteEvents = c.prepareStatement("DELETE FROM events WHERE session_id = ?");
         this.writeMetaSql = writeMetaSql;
     }
 
     @Override
-    public void save(SessionRecord s) throws SQLException {
+    public void insert(SessionRecord s) throws SQLException {
+        write(insertSession, s);
+    }
+
+    @Override
+    public boolean update(SessionRecord s) throws SQLException {
+        return write(updateSession, s) > 0;
+    }
+
+    /** Runs {@code ps} with the record's columns in {@link #COLUMNS} order, then its id; returns the rows written. */
+    private int write(PreparedStatement ps, SessionRecord s) throws SQLException {
         flush();
-        upsertSession.setString(1, s.id());
-        upsertSession.setString(2, s.tenantId());
-        upsertSession.setString(3, s.ownerId());
-        upsertSession.setString(4, s.title());
-        upsertSession.setString(5, s.status());
-        upsertSession.setString(6, s.metadataJson());
-        upsertSession.setString(7, s.agent());
-        upsertSession.setString(8, s.epoch());
-        upsertSession.setLong(9, s.createdAt());
-        upsertSession.setLong(10, s.updatedAt());
-        upsertSession.executeUpdate();
+        ps.setString(1, s.tenantId());
+        ps.setString(2, s.ownerId());
+        ps.setString(3, s.title());
+        ps.setString(4, s.status());
+        ps.setString(5, s.metadataJson());
+        ps.setString(6, s.agent());
+        ps.setString(7, s.epoch());
+        ps.setLong(8, s.createdAt());
+        ps.setLong(9, s.updatedAt());
+        ps.setString(10, s.id());
+        return ps.executeUpdate();
     }
 
     @Override
@@ -74,7 +88,8 @@ abstract class SessionStatements implements WriteStatements {
 
     @Override
     public void close() throws SQLException {
-        upsertSession.close();
+        insertSession.close();
+        updateSession.close();
         deleteSession.close();
         deleteEvents.close();
     }

@@ -8,8 +8,15 @@ import io.diminuendo.protocol.EventKind;
 
 /** What the session registry needs of the store: session rows, written through the same writer as events. */
 public interface SessionStore {
-    /** Inserts or replaces a session row; completes once committed. Throws {@link EventStore.Overloaded}. */
-    CompletionStage<Void> saveSession(SessionRecord session);
+    /** Inserts a new session row; completes once committed. Throws {@link EventStore.Overloaded}. */
+    CompletionStage<Void> insertSession(SessionRecord session);
+
+    /**
+     * Updates a session row if it still exists; completes once committed, or with {@link Missing} when no row was
+     * there (the session was deleted, maybe by another pod): an update never brings a deleted session back. Throws
+     * {@link EventStore.Overloaded}.
+     */
+    CompletionStage<Void> updateSession(SessionRecord session);
 
     /** Deletes a session and all its events; completes once committed. Throws {@link EventStore.Overloaded}. */
     CompletionStage<Void> deleteSession(String sessionId);
@@ -22,6 +29,20 @@ public interface SessionStore {
 
     /** True when the previous run of the gateway did not stop cleanly (checked once at start-up). */
     boolean previousRunUnclean();
+
+    /** An update found no session row: the session was deleted. */
+    final class Missing extends RuntimeException {
+        private final String sessionId;
+
+        public Missing(String sessionId) {
+            super("session " + sessionId + " does not exist any more", null, false, false);
+            this.sessionId = sessionId;
+        }
+
+        public String sessionId() {
+            return sessionId;
+        }
+    }
 
     /** A session as found at start-up; {@code lastKind} is null when it has no events. */
     record LoadedSession(SessionRecord session, long lastSeq, EventKind lastKind, String lastTurnId) {

@@ -122,10 +122,7 @@ public final class SqliteEventStore extends WriterBackedStore {
         private int pendingEvents;
 
         SqliteStatements(Connection c) throws SQLException {
-            super(c, """
-                    INSERT OR REPLACE INTO sessions (id, tenant_id, owner_id, title, status, metadata, agent, epoch, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    "INSERT OR REPLACE INTO gateway_meta (key, value) VALUES (?, ?)");
+            super(c, "INSERT OR REPLACE INTO gateway_meta (key, value) VALUES (?, ?)");
             insertEvent = c.prepareStatement("INSERT INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)");
         }
 

@@ -13,8 +13,11 @@ interface WriteStatements extends AutoCloseable {
     /** Writes the buffered appends. */
     void flush() throws SQLException;
 
-    /** Inserts or replaces a session row. */
-    void save(SessionRecord s) throws SQLException;
+    /** Inserts a session row. */
+    void insert(SessionRecord s) throws SQLException;
+
+    /** Updates a session row; returns false when there is none (it was deleted). */
+    boolean update(SessionRecord s) throws SQLException;
 
     /** Deletes a session row and its events. */
     void delete(String sessionId) throws SQLException;

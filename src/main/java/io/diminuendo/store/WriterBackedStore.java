@@ -52,8 +52,13 @@ abstract class WriterBackedStore implements EventStore {
     }
 
     @Override
-    public CompletionStage<Void> saveSession(SessionRecord session) {
-        return writer().saveSession(session);
+    public CompletionStage<Void> insertSession(SessionRecord session) {
+        return writer().insertSession(session);
+    }
+
+    @Override
+    public CompletionStage<Void> updateSession(SessionRecord session) {
+        return writer().updateSession(session);
     }
 
     @Override

@@ -102,6 +102,9 @@ public class ReplayService {
             round(stream, subscription, lastSent, newest, 0, null);
         });
         long boundary = stream.attach(subscription);
+        if (boundary < 0) {
+            throw ProtocolException.notFound("session", stream.sessionId());
+        }
         if (afterSeq < 0 || afterSeq >= boundary) {
             // the client has everything up to afterSeq, which can be ahead of this pod's stream in a cluster (its
             // events still on their way here): none of those is sent again
@@ -129,6 +132,10 @@ public class ReplayService {
                     return;
                 }
                 if (replayed == Replayed.MISSING) {
+                    if (stream.isStopped()) {
+                        // deleted: the subscription is told by SessionStream.closeAll, never with subscribed
+                        return;
+                    }
                     subscription.goLive(boundary, subscribedFrame == null ? null : subscribedFrame.apply(boundary));
                     return;
                 }
@@ -223,7 +230,12 @@ public class ReplayService {
                     throw new ProtocolException(ErrorCode.RATE_LIMITED, "the connection has not read its earlier"
                             + " replies; read them before asking for more history");
                 }
-                result.complete(new Page(read(stream.sessionId(), afterSeq, boundary, limit), boundary));
+                List<StoredEvent> events = read(stream.sessionId(), afterSeq, boundary, limit);
+                if (stream.isStopped()) {
+                    // deleted while waiting or reading: what was read may be cut short by the delete
+                    throw ProtocolException.notFound("session", stream.sessionId());
+                }
+                result.complete(new Page(events, boundary));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 result.completeExceptionally(e);

@@ -22,6 +22,7 @@ public final class SessionStream {
     private final GatewayMetrics metrics;
     private final Object lock;
     private long lastSeq;
+    /** The session was deleted: no more events, no more subscribers. */
     private boolean closed;
 
     /** {@code lock} is the session lock; the stream's state is only read or changed while holding it. */
@@ -94,11 +95,24 @@ public final class SessionStream {
         }
     }
 
-    /** Subscribes atomically with respect to publishing and returns the last seq at that instant. */
+    /**
+     * Subscribes atomically with respect to publishing and returns the last seq at that instant, or -1 (subscribing
+     * nothing) once the session is deleted.
+     */
     long attach(Subscription subscription) {
         synchronized (lock) {
+            if (closed) {
+                return -1;
+            }
             hub.subscribe(topic, subscription);
             return lastSeq;
+        }
+    }
+
+    /** True once the session is deleted (the deletion was decided, maybe not yet committed). */
+    public boolean isStopped() {
+        synchronized (lock) {
+            return closed;
         }
     }
 
@@ -107,12 +121,24 @@ public final class SessionStream {
         subscription.close();
     }
 
-    /** Tells every subscriber the stream is gone (session deleted), drops them and ignores later publishes. */
-    public void closeAll(String frame) {
+    /**
+     * The session's deletion was decided: later publishes are dropped and later subscribes refused, so no event can
+     * be queued for the store after its delete. Subscribers stay until {@link #closeAll} tells them.
+     */
+    public void stop() {
         synchronized (lock) {
             closed = true;
-            hub.publish(topic, frame, 0);
-            hub.closeTopic(topic);
+        }
+    }
+
+    /**
+     * The deletion committed: every subscriber is told ({@code unsubscribed} with {@code reason}, answering a
+     * subscribe whose replay still runs) and dropped, and receives nothing more of this session.
+     */
+    public void closeAll(String reason) {
+        synchronized (lock) {
+            closed = true;
+            hub.closeTopic(topic, reason);
         }
     }
 }

@@ -35,6 +35,8 @@ public final class Subscription implements Subscriber {
     private final String requestId;
     /** Called, with the last seq sent and the seq that arrived, when a live event skips seqs. */
     private GapHandler gapHandler;
+    /** Called once when the session ends the subscription (it was deleted), to free the connection's slot. */
+    private Runnable onEnded;
 
     /** Starts catching up from the store: events {@code lastSent < seq <= newest} are stored. */
     interface GapHandler {
@@ -83,6 +85,33 @@ public final class Subscription implements Subscriber {
 
     public String sessionId() {
         return sessionId;
+    }
+
+    /** {@code onEnded} runs once if the session ends this subscription (see {@link #topicClosed}). */
+    public synchronized void onEnded(Runnable onEnded) {
+        this.onEnded = onEnded;
+    }
+
+    /**
+     * The session was deleted: sends {@code unsubscribed} with {@code reason} (as the answer to the {@code subscribe}
+     * request if its replay still runs, so the client never gets {@code subscribed} for it), stops a running replay
+     * before its next event, drops the buffered frames and sends nothing more.
+     */
+    @Override
+    public void topicClosed(String reason) {
+        Runnable ended;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            buffered = null;
+            sink.send(ServerFrames.unsubscribed(live ? null : requestId, sessionId, reason));
+            ended = onEnded;
+        }
+        if (ended != null) {
+            ended.run();
+        }
     }
 
     @Override

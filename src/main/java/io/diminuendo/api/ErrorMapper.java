@@ -33,7 +33,12 @@ public class ErrorMapper {
             LOG.error("request failed", failure);
         }
         metrics.error(p.code());
-        return Response.status(p.code().httpStatus()).type(MediaType.APPLICATION_JSON)
-                .entity(Json.obj().str("code", p.code().wire()).str("message", p.getMessage()).end()).build();
+        Json.Obj body = Json.obj().str("code", p.code().wire()).str("message", p.getMessage());
+        Response.ResponseBuilder response = Response.status(p.code().httpStatus()).type(MediaType.APPLICATION_JSON);
+        if (p.retryAfterMs() >= 0) {
+            body.num("retryAfterMs", p.retryAfterMs());
+            response.header("Retry-After", Math.max(1, (p.retryAfterMs() + 999) / 1000));
+        }
+        return response.entity(body.end()).build();
     }
 }

@@ -139,6 +139,11 @@ public final class ClientConnection implements FrameSink {
         send(ServerFrames.error(requestId, code, message));
     }
 
+    void sendError(String requestId, ErrorCode code, String message, long retryAfterMs) {
+        metrics.error(code);
+        send(ServerFrames.error(requestId, code, message, retryAfterMs));
+    }
+
     private void written(int frames, long bytes) {
         long left = queued.addAndGet(-((long) frames << FRAME_SHIFT | bytes));
         long leftBytes = left & BYTES;
@@ -215,6 +220,11 @@ public final class ClientConnection implements FrameSink {
             return 0;
         }
         return ++rejectedInRow;
+    }
+
+    /** Milliseconds until the token bucket holds a whole token again (at least 1). */
+    long millisUntilToken(int perSecond) {
+        return Math.max(1, (long) Math.ceil((1 - tokens) * 1000 / perSecond));
     }
 
     void fillBucket(int burst) {

@@ -6,6 +6,7 @@ import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
 import io.diminuendo.protocol.ErrorCode;
+import io.diminuendo.protocol.FrameDecoder;
 
 /**
  * The limits on each inbound text frame before it is decoded: the per-connection frame rate (a token bucket) and
@@ -29,25 +30,28 @@ public class InboundLimits {
     }
 
     /**
-     * True when the frame may be decoded. Otherwise it is dropped: the first refusal in a row is answered with an
-     * error, and a connection that keeps sending past the rate is closed (4429).
+     * True when the frame may be decoded. Otherwise it is refused, and answered with an error that carries its id
+     * (read without decoding the frame), so a client waiting on that id is not left waiting: {@code rate_limited}
+     * with {@code retryAfterMs} over the rate, {@code too_large} over the size. A connection that keeps sending past
+     * the rate for {@code max-rejected-frames} frames in a row is closed (4429) instead.
      */
     boolean admit(ClientConnection c, String text) {
-        int refused = c.takeFrameToken(limits.framesPerSecond(), limits.frameBurst());
+        int perSecond = limits.framesPerSecond();
+        int refused = c.takeFrameToken(perSecond, limits.frameBurst());
         if (refused > 0) {
             metrics.limitHit("frame_rate");
             if (refused > limits.maxRejectedFrames()) {
                 metrics.limitHit("frame_rate_close");
                 c.close(CloseCode.TOO_MANY_FRAMES);
-            } else if (refused == 1) {
-                c.sendError(null, ErrorCode.RATE_LIMITED, "more than " + limits.framesPerSecond()
-                        + " frames per second; frames are dropped until the rate falls");
+            } else {
+                c.sendError(FrameDecoder.peekId(text), ErrorCode.RATE_LIMITED, "more than " + perSecond
+                        + " frames per second; this frame was not processed", c.millisUntilToken(perSecond));
             }
             return false;
         }
         if (exceedsLimit(text)) {
             metrics.limitHit("frame_size");
-            c.sendError(null, ErrorCode.TOO_LARGE, "frame exceeds " + maxFrameBytes + " bytes");
+            c.sendError(FrameDecoder.peekId(text), ErrorCode.TOO_LARGE, "frame exceeds " + maxFrameBytes + " bytes");
             return false;
         }
         return true;

@@ -59,6 +59,9 @@ public class RequestDispatcher {
         request.accept(new Call(c));
     }
 
+    /** The retry hint of a {@code history} refused because earlier ones still wait for the client to read. */
+    static final long HISTORY_RETRY_MS = 500;
+
     /** Drops the subscriptions of a connection that has closed. */
     void closed(ClientConnection c) {
         for (Subscription sub : c.subscriptions().values()) {
@@ -179,7 +182,8 @@ public class RequestDispatcher {
                 if (!queued) {
                     metrics.limitHit(GatewayMetrics.HISTORY_WAIT);
                     throw new ProtocolException(ErrorCode.RATE_LIMITED, HistoryRequests.MAX_WAITING
-                            + " history requests of this connection are waiting already; read their replies first");
+                            + " history requests of this connection are waiting already; read their replies first",
+                            HISTORY_RETRY_MS);
                 }
             });
         }
@@ -260,7 +264,11 @@ public class RequestDispatcher {
                 clearLogIds();
             }
         }
-        c.sendError(request.id(), p.code(), p.getMessage());
+        if (p.retryAfterMs() >= 0) {
+            c.sendError(request.id(), p.code(), p.getMessage(), p.retryAfterMs());
+        } else {
+            c.sendError(request.id(), p.code(), p.getMessage());
+        }
     }
 
     /** Log context for whatever a request logs (prod JSON logs carry it under {@code mdc}); two map writes. */

@@ -1,6 +1,11 @@
 package io.diminuendo.protocol;
 
+import java.io.IOException;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,6 +22,8 @@ public final class FrameDecoder {
     public static final int MAX_LIST_LIMIT = 200;
     public static final int DEFAULT_HISTORY_LIMIT = 100;
     public static final int MAX_HISTORY_LIMIT = 1000;
+
+    private static final JsonFactory IDS = new JsonFactory();
 
     private final ObjectReader reader;
     private final Limits limits;
@@ -94,6 +101,37 @@ public final class FrameDecoder {
             default -> throw new DecodeException(ErrorCode.UNKNOWN_TYPE, id,
                     "unknown type '" + abbreviate(typeNode.textValue()) + "'");
         };
+    }
+
+    /**
+     * The id of a frame that is refused before it is decoded (over the rate, too large), as {@link #decode} would
+     * echo it, or null. Reads the top-level fields only until {@code id}, skipping the other values without
+     * building them; a frame that is not a JSON object, or whose id is unusable, has none.
+     */
+    public static String peekId(String text) {
+        try (JsonParser p = IDS.createParser(text)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                boolean isId = "id".equals(p.currentName());
+                JsonToken value = p.nextToken();
+                if (isId) {
+                    if (value == JsonToken.VALUE_STRING && p.getTextLength() <= MAX_ID_CHARS) {
+                        return Json.quote(p.getText());
+                    }
+                    if (value == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+                        return Long.toString(p.getLongValue());
+                    }
+                    return null;
+                }
+                p.skipChildren();
+            }
+            return null;
+        } catch (IOException e) {
+            // not JSON up to the id: nothing to echo
+            return null;
+        }
     }
 
     private static String readId(JsonNode root) {

@@ -22,6 +22,12 @@ public final class ServerFrames {
         return reply("error", id).str("code", code.wire()).str("message", message).end();
     }
 
+    /** An error the client may retry after {@code retryAfterMs} ({@code rate_limited}). */
+    public static String error(String id, ErrorCode code, String message, long retryAfterMs) {
+        return reply("error", id).str("code", code.wire()).str("message", message).num("retryAfterMs", retryAfterMs)
+                .end();
+    }
+
     public static String authenticated(String id, String connectionId, String userId, String tenantId,
             Collection<String> scopes, long serverTime) {
         StringBuilder user = new StringBuilder(96);

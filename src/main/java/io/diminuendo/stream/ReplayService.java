@@ -50,6 +50,8 @@ public class ReplayService {
     static final long HISTORY_ROOM_TIMEOUT_MS = 10_000;
     /** Events read from the store at a time while a history reply is filled up to its byte size. */
     private static final int HISTORY_READ = 100;
+    /** The retry hint of a {@code history} refused because the client has not read its earlier replies. */
+    static final long HISTORY_RETRY_MS = 1000;
 
     private final EventLog store;
     private final Executor blocking;
@@ -228,7 +230,7 @@ public class ReplayService {
                 if (sink != null && !sink.awaitRoom(historyRoomTimeoutMillis)) {
                     metrics.limitHit(GatewayMetrics.HISTORY_WAIT);
                     throw new ProtocolException(ErrorCode.RATE_LIMITED, "the connection has not read its earlier"
-                            + " replies; read them before asking for more history");
+                            + " replies; read them before asking for more history", HISTORY_RETRY_MS);
                 }
                 List<StoredEvent> events = read(stream.sessionId(), afterSeq, boundary, limit);
                 if (stream.isStopped()) {

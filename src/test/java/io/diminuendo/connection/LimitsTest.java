@@ -13,9 +13,10 @@ import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.UUID;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletionException;
 
 import org.junit.jupiter.api.Test;
@@ -78,6 +79,48 @@ class LimitsTest {
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(200))
                     .until(() -> "pong".equals(c.request("ping").path("type").asText()));
             assertThat(c.isClosed()).isFalse();
+        }
+    }
+
+    @Test
+    void everyRequestOfABurstGetsExactlyOneReplyCarryingItsId() {
+        try (WsClient c = WsClient.authenticated(ws, Keys.BOB)) {
+            int sent = 45;
+            for (int i = 0; i < sent; i++) {
+                c.send(WsClient.frame("ping").put("id", "b" + i));
+            }
+            c.send("{\"id\":7,\"type\":\"ping\"}");
+            Map<String, JsonNode> replies = new HashMap<>();
+            for (int i = 0; i <= sent; i++) {
+                JsonNode reply = c.await(n -> n.hasNonNull("id"));
+                assertThat(replies.put(reply.path("id").asText(), reply)).as("a second reply to %s", reply).isNull();
+            }
+            List<String> expected = new ArrayList<>();
+            for (int i = 0; i < sent; i++) {
+                expected.add("b" + i);
+            }
+            expected.add("7");
+            assertThat(replies).containsOnlyKeys(expected);
+            long limited = replies.values().stream().filter(r -> r.path("type").asText().equals("error")).peek(r -> {
+                assertThat(r.path("code").asText()).isEqualTo("rate_limited");
+                assertThat(r.path("retryAfterMs").asLong()).isBetween(1L, 1000L);
+            }).count();
+            assertThat(limited).as("refused past the burst of 20 (one token went to authenticate)").isGreaterThanOrEqualTo(15);
+            assertThat(replies.values()).filteredOn(r -> r.path("type").asText().equals("pong")).hasSizeGreaterThanOrEqualTo(19);
+            assertThat(c.drain()).as("nothing without an id either").isEmpty();
+            assertThat(c.isClosed()).isFalse();
+        }
+    }
+
+    @Test
+    void aFrameOverTheSizeLimitIsAnsweredWithItsId() {
+        try (WsClient c = WsClient.authenticated(ws, Keys.BOB)) {
+            String big = "{\"type\":\"ping\",\"pad\":{\"nested\":[1,2,3]},\"id\":\"huge\",\"more\":\"" + "x".repeat(70_000) + "\"}";
+            c.send(big);
+            JsonNode reply = c.await(n -> "error".equals(n.path("type").asText()));
+            assertThat(reply.path("id").asText()).isEqualTo("huge");
+            assertThat(reply.path("code").asText()).isEqualTo("too_large");
+            assertThat(c.request("ping").path("type").asText()).isEqualTo("pong");
         }
     }
 

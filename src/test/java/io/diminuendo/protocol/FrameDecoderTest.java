@@ -205,4 +205,19 @@ class FrameDecoderTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> decoder.decode("{\"type\":\"ping\"}{\"type\":\"ping\"}"))
                 .isInstanceOf(FrameDecoder.DecodeException.class);
     }
+
+    @Test
+    void peekIdEchoesTheIdAsDecodeWouldWithoutDecodingTheRest() {
+        assertThat(FrameDecoder.peekId("{\"id\":\"a1\",\"type\":\"ping\"}")).isEqualTo("\"a1\"");
+        assertThat(FrameDecoder.peekId("{\"type\":\"x\",\"data\":{\"id\":\"inner\"},\"id\":42}")).isEqualTo("42");
+        assertThat(FrameDecoder.peekId("{\"id\":\"q\\\"uote\"}")).isEqualTo("\"q\\\"uote\"");
+        assertThat(FrameDecoder.peekId("{\"type\":\"ping\"}")).isNull();
+        assertThat(FrameDecoder.peekId("{\"id\":1.5}")).isNull();
+        assertThat(FrameDecoder.peekId("{\"id\":\"" + "x".repeat(65) + "\"}")).isNull();
+        assertThat(FrameDecoder.peekId("{\"id\":123456789012345678901234567890}")).isNull();
+        assertThat(FrameDecoder.peekId("[\"id\"]")).isNull();
+        assertThat(FrameDecoder.peekId("{\"type\":\"ping\",\"id\":\"late\",")).isEqualTo("\"late\"");
+        assertThat(FrameDecoder.peekId("{\"type\":")).isNull();
+        assertThat(FrameDecoder.peekId("not json")).isNull();
+    }
 }

@@ -24,6 +24,11 @@ public final class OutboxSink implements FrameSink {
     }
 
     @Override
+    public boolean hasRoomForLive(int chars) {
+        return pending.get() < capacity - capacity / 4;
+    }
+
+    @Override
     public boolean send(String frame) {
         if (pending.incrementAndGet() > capacity) {
             pending.decrementAndGet();

@@ -96,6 +96,7 @@ public class ConfigValidator {
                     + ") must be at least diminuendo.limits.outbound-bytes (" + limits.outboundBytes() + ")");
         }
         positive(out, "diminuendo.limits.max-reply-bytes", limits.maxReplyBytes());
+        positive(out, "diminuendo.limits.slow-reader-timeout", limits.slowReaderTimeout().toMillis());
         if (limits.maxReplyBytes() > limits.outboundBytes() / 2) {
             out.add("diminuendo.limits.max-reply-bytes (" + limits.maxReplyBytes()
                     + ") must be at most half of diminuendo.limits.outbound-bytes (" + limits.outboundBytes()

@@ -195,9 +195,20 @@ public interface GatewayConfig {
         @WithDefault("262144")
         int maxFrameBytes();
 
-        /** Frames a connection may have queued for sending before it is closed as a slow consumer (4009). */
+        /**
+         * Frames a connection may have queued for sending. A subscriber whose live events would fill more than three
+         * quarters of it falls behind and catches up from the store instead; past all of it (replies, other frames)
+         * the connection is closed as a slow consumer (4009).
+         */
         @WithDefault("8192")
         int outboundQueue();
+
+        /**
+         * A subscriber catching up (after a resume, or behind a fast turn) whose connection keeps its outbound queue
+         * more than half full this long, reading nothing, is closed as a slow consumer (4009).
+         */
+        @WithDefault("30s")
+        Duration slowReaderTimeout();
 
         /**
          * Bytes (as written to the socket) a connection may have queued for sending and not yet written; more closes

@@ -177,6 +177,13 @@ public final class ClientConnection implements FrameSink {
     }
 
     /** At most half the frame capacity and half the byte budget in use. */
+    @Override
+    public boolean hasRoomForLive(int chars) {
+        long q = queued.get();
+        return !closing && q >>> FRAME_SHIFT < capacity - capacity / 4
+                && (q & BYTES) + chars <= byteCapacity - byteCapacity / 4 && total.hasRoomForLive();
+    }
+
     private boolean hasRoom(long q) {
         return q >>> FRAME_SHIFT <= capacity / 2 && (q & BYTES) <= byteCapacity / 2;
     }

@@ -55,6 +55,11 @@ public class OutboundBytes {
         return chunks < 0 || now <= budget;
     }
 
+    /** Below seven eighths of the budget: live events keep flowing; above, subscribers catch up from the store. */
+    boolean hasRoomForLive() {
+        return total.get() <= budget - budget / 8;
+    }
+
     long total() {
         return total.get();
     }

@@ -32,6 +32,7 @@ public class GatewayMetrics {
     public final Counter busReceived;
     public final Counter routedCommands;
     public final Counter gapCatchUps;
+    public final Counter behindCatchUps;
     public final Counter leaseTakeovers;
     public final Counter streamPauses;
     public final Counter replayCatchUpRounds;
@@ -59,6 +60,9 @@ public class GatewayMetrics {
                 .description("Requests sent to the pod that runs the session's turn").register(registry);
         gapCatchUps = Counter.builder("diminuendo.subscriptions.gap.catch.ups")
                 .description("Live subscriptions that saw a seq gap and caught up from the store").register(registry);
+        behindCatchUps = Counter.builder("diminuendo.subscriptions.behind.catch.ups")
+                .description("Live subscriptions whose client fell behind (no room for live events) and caught up from the store")
+                .register(registry);
         leaseTakeovers = Counter.builder("diminuendo.leases.takeovers")
                 .description("Sessions whose owner's lease expired and that this pod took over").register(registry);
         streamPauses = Counter.builder("diminuendo.stream.pauses").description("Times a turn paused its backend because the writer queue was full").register(registry);

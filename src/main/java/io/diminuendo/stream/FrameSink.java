@@ -5,6 +5,13 @@ public interface FrameSink {
     /** Queues a frame; false when the sink is closed (or was just closed for overflowing). */
     boolean send(String frame);
 
+    /**
+     * Whether a live event of about {@code chars} fits below the live mark (three quarters of the frame and byte
+     * capacities, and room in the process-wide budget). A subscription whose live event does not fit falls behind
+     * and catches up from the store, instead of filling the sink until it overflows.
+     */
+    boolean hasRoomForLive(int chars);
+
     /** Closes the sink as a slow consumer (4009). */
     void overflow();
 

@@ -33,9 +33,15 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
  * another barrier it reads on from the old boundary to the newest live seq the subscription was handed, round
  * after round, until a round ends with the buffered live events within that bound. Only then is
  * {@code subscribed} sent, with the final boundary. Every catch-up round replays more events than the bound, so a
- * client that reads faster than the session streams is live after a few rounds. One that reads slower never
- * would be: after {@link #MAX_CATCH_UP_ROUNDS} catch-up rounds it is closed with 4009 and resumes with
- * {@code afterSeq}, as is a client that keeps its queue more than half full for {@link #ROOM_TIMEOUT_MS}.
+ * client that reads faster than the session streams is live after a few rounds; one that reads slower catches up
+ * round after round, at its own pace, and is live once the stream pauses. It is never cut for being behind: only a
+ * client that keeps its queue more than half full for {@code slow-reader-timeout}, reading nothing, is closed with
+ * 4009 (and resumes with {@code afterSeq}).
+ * <p>
+ * A live subscription falls back to the same catch-up when its client has no room for a live event (its queue is
+ * three quarters full, {@link FrameSink#hasRoomForLive}) or an event arrives before its predecessors (another pod
+ * sequenced it): the store has every event the client missed, so a reader that is merely behind a fast turn is
+ * paced from the store instead of being cut.
  * <p>
  * Bytes are paced like frames: a replay also waits for room after every quarter of the connection's byte budget it
  * sends, and a {@code history} reply holds at most {@code max-reply-bytes} of events and is read only once its
@@ -45,8 +51,6 @@ import io.smallrye.mutiny.infrastructure.Infrastructure;
 public class ReplayService {
     private static final Logger LOG = Logger.getLogger(ReplayService.class);
     static final int PAGE = 500;
-    static final long ROOM_TIMEOUT_MS = 30_000;
-    static final int MAX_CATCH_UP_ROUNDS = 64;
     static final long HISTORY_ROOM_TIMEOUT_MS = 10_000;
     /** Events read from the store at a time while a history reply is filled up to its byte size. */
     private static final int HISTORY_READ = 100;
@@ -58,26 +62,26 @@ public class ReplayService {
     private final GatewayMetrics metrics;
     private final Counter catchUpRounds;
     private final Counter gapCatchUps;
+    private final Counter behindCatchUps;
     private final long roomTimeoutMillis;
-    private final int maxCatchUpRounds;
     private final long maxReplyBytes;
     private final long historyRoomTimeoutMillis;
 
     @Inject
     public ReplayService(EventLog store, GatewayMetrics metrics, GatewayConfig config) {
-        this(store, metrics, Infrastructure.getDefaultWorkerPool(), ROOM_TIMEOUT_MS, MAX_CATCH_UP_ROUNDS,
+        this(store, metrics, Infrastructure.getDefaultWorkerPool(), config.limits().slowReaderTimeout().toMillis(),
                 config.limits().maxReplyBytes(), HISTORY_ROOM_TIMEOUT_MS);
     }
 
     ReplayService(EventLog store, GatewayMetrics metrics, Executor blocking, long roomTimeoutMillis,
-            int maxCatchUpRounds, long maxReplyBytes, long historyRoomTimeoutMillis) {
+            long maxReplyBytes, long historyRoomTimeoutMillis) {
         this.store = store;
         this.blocking = blocking;
         this.metrics = metrics;
         this.catchUpRounds = metrics.replayCatchUpRounds;
         this.gapCatchUps = metrics.gapCatchUps;
+        this.behindCatchUps = metrics.behindCatchUps;
         this.roomTimeoutMillis = roomTimeoutMillis;
-        this.maxCatchUpRounds = maxCatchUpRounds;
         this.maxReplyBytes = maxReplyBytes;
         this.historyRoomTimeoutMillis = historyRoomTimeoutMillis;
     }
@@ -99,9 +103,9 @@ public class ReplayService {
      */
     public void subscribe(SessionStream stream, Subscription subscription, long afterSeq,
             LongFunction<String> subscribedFrame) {
-        subscription.onGap((lastSent, newest) -> {
-            gapCatchUps.increment();
-            round(stream, subscription, lastSent, newest, 0, null);
+        subscription.onGap((lastSent, newest, slowReader) -> {
+            (slowReader ? behindCatchUps : gapCatchUps).increment();
+            round(stream, subscription, lastSent, newest, null);
         });
         long boundary = stream.attach(subscription);
         if (boundary < 0) {
@@ -113,7 +117,7 @@ public class ReplayService {
             subscription.goLive(Math.max(boundary, afterSeq), subscribedFrame.apply(boundary));
             return;
         }
-        round(stream, subscription, afterSeq, boundary, 0, subscribedFrame);
+        round(stream, subscription, afterSeq, boundary, subscribedFrame);
     }
 
     /**
@@ -121,7 +125,7 @@ public class ReplayService {
      * event up to {@code boundary} is committed, sends {@code from < seq <= boundary}
      * and then goes live, or starts the next round up to the newest live event if live events had to be dropped.
      */
-    private void round(SessionStream stream, Subscription subscription, long from, long boundary, int round,
+    private void round(SessionStream stream, Subscription subscription, long from, long boundary,
             LongFunction<String> subscribedFrame) {
         store.barrier().whenCompleteAsync((ignored, failure) -> {
             try {
@@ -145,14 +149,8 @@ public class ReplayService {
                 if (next < 0) {
                     return;
                 }
-                if (round + 1 > maxCatchUpRounds) {
-                    LOG.debugf("session %s: replay still %d events behind after %d catch-up rounds; closing as a slow consumer",
-                            stream.sessionId(), next - boundary, round);
-                    subscription.overflow();
-                    return;
-                }
                 catchUpRounds.increment();
-                round(stream, subscription, boundary, next, round + 1, subscribedFrame);
+                round(stream, subscription, boundary, next, subscribedFrame);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {

@@ -38,9 +38,12 @@ public final class Subscription implements Subscriber {
     /** Called once when the session ends the subscription (it was deleted), to free the connection's slot. */
     private Runnable onEnded;
 
-    /** Starts catching up from the store: events {@code lastSent < seq <= newest} are stored. */
+    /**
+     * Starts catching up from the store: events {@code lastSent < seq <= newest} are stored. {@code slowReader} tells
+     * why: the client's queue was too full for live events, or (false) an event arrived before its predecessors.
+     */
     interface GapHandler {
-        void caughtBehind(long lastSent, long newest);
+        void caughtBehind(long lastSent, long newest, boolean slowReader);
     }
 
     /** {@code requestId} is the id of the {@code subscribe} request (JSON text, may be null). */
@@ -120,16 +123,20 @@ public final class Subscription implements Subscriber {
             return;
         }
         if (live) {
-            if (seq > lastSentSeq + 1 && gapHandler != null) {
-                // an event that another pod sequenced arrived before some of its predecessors (they are stored):
-                // buffer from here on and replay the missing ones from the store
-                live = false;
-                buffered = new ArrayDeque<>();
-                bufferedEvents = 0;
-                bufferedChars = 0;
-                newestSeq = seq;
-                gapHandler.caughtBehind(lastSentSeq, seq);
-                return;
+            if (gapHandler != null && seq > lastSentSeq) {
+                // an event that another pod sequenced arrived before some of its predecessors (they are stored), or
+                // the client is behind: its queue has no room for live events. Either way the store has them:
+                // buffer from here on and replay from the store, paced by the client
+                boolean gap = seq > lastSentSeq + 1;
+                if (gap || !sink.hasRoomForLive(frame.length())) {
+                    live = false;
+                    buffered = new ArrayDeque<>();
+                    bufferedEvents = 0;
+                    bufferedChars = 0;
+                    newestSeq = seq;
+                    gapHandler.caughtBehind(lastSentSeq, seq, !gap);
+                    return;
+                }
             }
             sendInOrder(frame, seq);
             return;

@@ -26,7 +26,8 @@ import io.quarkus.test.junit.TestProfile;
 
 /**
  * The outbound queue is bounded in bytes as well as in frames (256 KiB and 64 frames in this profile): a client that
- * stops reading large events is cut with 4009 after a few of them, a {@code history} reply holds at most
+ * stops reading large events falls behind before its queued bytes reach the budget (the rest waits in the store) and
+ * is cut with 4009 once it has read nothing for the slow-reader timeout, a {@code history} reply holds at most
  * {@code max-reply-bytes} of events, and a client that asks for history without reading the replies is refused
  * with {@code rate_limited} instead of having them pile up.
  */
@@ -44,7 +45,8 @@ class OutboundBytesTest {
     OutboundBytes total;
 
     @Test
-    void aClientThatStopsReadingLargeEventsIsCutWith4009OnceItsQueuedBytesPassTheBudget() throws Exception {
+    void aClientThatStopsReadingLargeEventsFallsBehindWithinItsByteBudgetAndIsCutWith4009AfterTheSlowReaderTimeout()
+            throws Exception {
         String token = Tenants.token(Tenants.fresh("bytes"), "alice");
         double hitsBefore = Metrics.sum("diminuendo_limit_hits_total", "limit=\"outbound_bytes\"");
         double closesBefore = Metrics.slowConsumerCloses();
@@ -59,8 +61,9 @@ class OutboundBytesTest {
                 sender.runTurn(sessionId, "/sim tokens=1 delay_ms=0" + PADDING);
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.slowConsumerCloses() > closesBefore);
+            // its live events stop at three quarters of the budget and wait in the store: the budget is never hit
             assertThat(Metrics.sum("diminuendo_limit_hits_total", "limit=\"outbound_bytes\""))
-                    .as("outbound byte budget hits").isEqualTo(hitsBefore + 1);
+                    .as("outbound byte budget hits").isEqualTo(hitsBefore);
             stalled.readTimeout(Duration.ofSeconds(10));
             Integer closeCode = null;
             int events = 0;

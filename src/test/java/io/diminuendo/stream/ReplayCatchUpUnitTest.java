@@ -114,7 +114,7 @@ class ReplayCatchUpUnitTest {
         }, workers);
 
         Subscription sub = new Subscription(SID, sink, "r1");
-        replay(ReplayService.MAX_CATCH_UP_ROUNDS, 30_000)
+        replay(30_000)
                 .subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
         publisher.get(60, TimeUnit.SECONDS);
         long lastSeq = stream.lastSeq();
@@ -149,7 +149,7 @@ class ReplayCatchUpUnitTest {
         publish(5);
         QueueSink sink = new QueueSink(CAPACITY);
         Subscription sub = new Subscription(SID, sink, "r1");
-        replay(ReplayService.MAX_CATCH_UP_ROUNDS, 30_000)
+        replay(30_000)
                 .subscribe(stream, sub, 7, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
         for (long seq = 6; seq <= 9; seq++) {
             stream.acceptRemote(seq, ServerFrames.event(SID, seq, "t1", EventKind.TEXT_DELTA, 0, "{\"text\":\"x\"}"));
@@ -161,40 +161,59 @@ class ReplayCatchUpUnitTest {
     }
 
     /**
-     * A reader slower than the stream can never catch up: each round has more to replay than the one before.
-     * After the allowed number of catch-up rounds (2 here) it is closed as a slow consumer, having received a
-     * gap-free prefix and no {@code subscribed}.
+     * A reader slower than the stream cannot catch up while it streams: each round has more to replay than the one
+     * before. It is never cut for that (only for reading nothing): it goes on round after round at its own pace, and
+     * once the stream pauses it has every event once, in order, with one {@code subscribed}.
      */
     @Test
-    void aReaderSlowerThanTheStreamIsClosedAfterTheLastAllowedCatchUpRound() throws Exception {
+    void aReaderSlowerThanTheStreamIsNeverCutAndHasEveryEventOnceTheStreamPauses() throws Exception {
         publish(100);
         QueueSink sink = new QueueSink(CAPACITY);
         Reader reader = new Reader(sink, 100_000);
         workers.execute(reader);
-        workers.execute(() -> {
-            while (publishing.get() && !sink.closed) {
+        int total = 6_000;
+        CompletableFuture<Void> publisher = CompletableFuture.runAsync(() -> {
+            while (publishing.get() && stream.lastSeq() < total) {
                 publish(1);
-                long until = System.nanoTime() + 20_000;
+                long until = System.nanoTime() + 50_000;
                 while (System.nanoTime() < until) {
                     Thread.onSpinWait();
                 }
             }
-        });
+        }, workers);
 
         Subscription sub = new Subscription(SID, sink, "r1");
-        replay(2, 30_000).subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!sink.closed && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        publishing.set(false);
-        assertThat(sink.overflowed).as("closed as a slow consumer").isTrue();
-        assertThat(metrics.replayCatchUpRounds.count()).as("catch-up rounds").isEqualTo(2.0);
-        Thread.sleep(100);
+        replay(30_000).subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
+        publisher.get(60, TimeUnit.SECONDS);
+        reader.awaitSeq(total, 60_000);
+        assertThat(sink.overflowed).as("cut with 4009").isFalse();
+        assertThat(metrics.replayCatchUpRounds.count()).as("catch-up rounds").isGreaterThan(2.0);
         List<String> frames = reader.frames();
-        assertThat(frames).noneMatch(f -> f.contains("\"subscribed\""));
-        List<Long> seqs = frames.stream().map(ReplayCatchUpUnitTest::seq).toList();
-        assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, seqs.size()).boxed().toList());
+        assertThat(frames).filteredOn(f -> f.contains("\"subscribed\"")).hasSize(1);
+        List<Long> seqs = frames.stream().filter(f -> !f.contains("\"subscribed\"")).map(ReplayCatchUpUnitTest::seq)
+                .toList();
+        assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
+    }
+
+    /**
+     * A live subscriber whose client falls behind a fast stream (no room for live events) switches to catching up
+     * from the store, is never cut, and ends with every event once, in order.
+     */
+    @Test
+    void aLiveReaderBehindAFastStreamCatchesUpFromTheStoreInsteadOfBeingCut() throws Exception {
+        QueueSink sink = new QueueSink(CAPACITY);
+        Reader reader = new Reader(sink, 50_000);
+        workers.execute(reader);
+        Subscription sub = new Subscription(SID, sink, "r1");
+        replay(30_000).subscribe(stream, sub, -1, b -> ServerFrames.subscribed("r1", SID, b, "idle", "e1"));
+        int total = 5_000;
+        publish(total);
+        reader.awaitSeq(total, 60_000);
+        assertThat(sink.overflowed).as("cut with 4009").isFalse();
+        assertThat(metrics.behindCatchUps.count()).as("fell behind and caught up").isPositive();
+        List<Long> seqs = reader.frames().stream().filter(f -> !f.contains("\"subscribed\""))
+                .map(ReplayCatchUpUnitTest::seq).toList();
+        assertThat(seqs).containsExactlyElementsOf(LongStream.rangeClosed(1, total).boxed().toList());
     }
 
     /** A client that does not read at all during a replay is closed with 4009 once the wait for room times out. */
@@ -203,7 +222,7 @@ class ReplayCatchUpUnitTest {
         publish(200);
         QueueSink sink = new QueueSink(CAPACITY);
         Subscription sub = new Subscription(SID, sink, "r1");
-        replay(64, 300).subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "idle", "e1"));
+        replay(300).subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "idle", "e1"));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!sink.closed && System.nanoTime() < deadline) {
             Thread.sleep(10);
@@ -227,7 +246,7 @@ class ReplayCatchUpUnitTest {
         Reader reader = new Reader(sink, 200_000);
         workers.execute(reader);
         Subscription sub = new Subscription(SID, sink, "r1");
-        replay(ReplayService.MAX_CATCH_UP_ROUNDS, 30_000)
+        replay(30_000)
                 .subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "idle", "e1"));
         reader.awaitSeq(200, 30_000);
         assertThat(sink.overflowed).as("cut with 4009").isFalse();
@@ -240,12 +259,12 @@ class ReplayCatchUpUnitTest {
         for (int i = 0; i < 50; i++) {
             assertThat(stream.tryPublish("t1", EventKind.TEXT_DELTA, big)).isTrue();
         }
-        ReplayService capped = new ReplayService(store, metrics, workers, 1_000, 2, 35_000, 1_000);
+        ReplayService capped = new ReplayService(store, metrics, workers, 1_000, 35_000, 1_000);
         ReplayService.Page page = capped.history(stream, 0, 1000).toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertThat(page.events()).hasSize(3);
         assertThat(page.lastSeq()).isEqualTo(50);
         assertThat(page.events().get(2).seq()).isEqualTo(3);
-        ReplayService tiny = new ReplayService(store, metrics, workers, 1_000, 2, 100, 1_000);
+        ReplayService tiny = new ReplayService(store, metrics, workers, 1_000, 100, 1_000);
         assertThat(tiny.history(stream, 3, 1000).toCompletableFuture().get(10, TimeUnit.SECONDS).events())
                 .extracting(StoredEvent::seq).containsExactly(4L);
     }
@@ -256,7 +275,7 @@ class ReplayCatchUpUnitTest {
         publish(10);
         QueueSink sink = new QueueSink(CAPACITY, 1_000);
         assertThat(sink.send("y".repeat(900))).isTrue();
-        ReplayService service = new ReplayService(store, metrics, workers, 1_000, 2, 400, 300);
+        ReplayService service = new ReplayService(store, metrics, workers, 1_000, 400, 300);
         CompletableFuture<ReplayService.Page> refused = service.history(stream, sink, 0, 100).toCompletableFuture();
         assertThat(refused).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class)
                 .havingCause().isInstanceOfSatisfying(ProtocolException.class,
@@ -269,8 +288,8 @@ class ReplayCatchUpUnitTest {
         assertThat(waiting.get(10, TimeUnit.SECONDS).events()).isNotEmpty();
     }
 
-    private ReplayService replay(int maxRounds, long roomTimeoutMillis) {
-        return new ReplayService(store, metrics, workers, roomTimeoutMillis, maxRounds, 1 << 20, roomTimeoutMillis);
+    private ReplayService replay(long roomTimeoutMillis) {
+        return new ReplayService(store, metrics, workers, roomTimeoutMillis, 1 << 20, roomTimeoutMillis);
     }
 
     private void publish(int events) {
@@ -358,6 +377,12 @@ class ReplayCatchUpUnitTest {
         @Override
         public long byteCapacity() {
             return byteCapacity;
+        }
+
+        @Override
+        public boolean hasRoomForLive(int chars) {
+            return !closed && pending.get() < capacity - capacity / 4
+                    && pendingBytes.get() + chars <= byteCapacity - byteCapacity / 4;
         }
 
         @Override

@@ -6,7 +6,7 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 
 /**
  * Test profile for slow-consumer and catch-up tests: an outbound queue of 64 frames and 256 KiB (history replies of
- * at most 64 KiB), and the server's socket send buffer fixed at 8 KiB ({@link ServerSendBuffer}) so that the outbound queue, not a multi-megabyte loopback
+ * at most 64 KiB), a client reading nothing cut after 2 s, and the server's socket send buffer fixed at 8 KiB ({@link ServerSendBuffer}) so that the outbound queue, not a multi-megabyte loopback
  * socket buffer, is what fills when a client stops reading. Test classes sharing it share one application start.
  */
 public class SmallOutboundQueue implements QuarkusTestProfile {
@@ -19,6 +19,7 @@ public class SmallOutboundQueue implements QuarkusTestProfile {
         return Map.of("diminuendo.limits.outbound-queue", String.valueOf(CAPACITY),
                 "diminuendo.limits.outbound-bytes", String.valueOf(BYTES),
                 "diminuendo.limits.max-reply-bytes", String.valueOf(MAX_REPLY_BYTES),
+                "diminuendo.limits.slow-reader-timeout", "2s",
                 "diminuendo-test.server-send-buffer-bytes", "8192");
     }
 }

@@ -29,6 +29,9 @@ public class ConfigValidator {
     static final long MAX_OUTBOUND_QUEUE = 1 << 20;
     static final long MIN_OUTBOUND_BYTES = 64 * 1024;
     static final long MAX_OUTBOUND_BYTES = 1L << 36;
+    /** An AG-UI body must hold at least a small history; the upper bound keeps one request's buffer sane. */
+    static final long MIN_AGUI_BODY_BYTES = 4096;
+    static final long MAX_AGUI_BODY_BYTES = 256L * 1024 * 1024;
 
     private final GatewayConfig config;
     private final int maxMessageSize;
@@ -143,6 +146,13 @@ public class ConfigValidator {
                     + config.bus().subjectPrefix() + "')");
         }
         positive(out, "diminuendo.turns.timeout", config.turns().timeout().toMillis());
+        GatewayConfig.Agui agui = config.agui();
+        atLeast(out, "diminuendo.agui.max-body-bytes", agui.maxBodyBytes(), MIN_AGUI_BODY_BYTES);
+        atMost(out, "diminuendo.agui.max-body-bytes", agui.maxBodyBytes(), MAX_AGUI_BODY_BYTES);
+        atLeast(out, "diminuendo.agui.keep-alive-interval", agui.keepAliveInterval().toMillis(), 100);
+        if (agui.cancelWait().isNegative()) {
+            out.add("diminuendo.agui.cancel-wait must not be negative (was " + agui.cancelWait() + ")");
+        }
         return out;
     }
 

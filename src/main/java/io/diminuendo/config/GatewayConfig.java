@@ -42,6 +42,33 @@ public interface GatewayConfig {
     /** Readiness settings. */
     Health health();
 
+    /** The AG-UI endpoint, {@code POST /api/agui} (docs/protocol.md, "AG-UI"). */
+    Agui agui();
+
+    interface Agui {
+        /**
+         * A client that closes its response before the run's terminal event cancels the turn, as {@code cancel_turn}
+         * by the caller would. False: the turn goes on and stays visible in the session.
+         */
+        @WithDefault("true")
+        boolean cancelOnDisconnect();
+
+        /** Largest request body in bytes (a client sends its whole message history on every run); larger is 413. */
+        @WithDefault("8388608")
+        int maxBodyBytes();
+
+        /** An SSE comment line is sent this often while a run streams, so proxies and dead peers notice. */
+        @WithDefault("15s")
+        Duration keepAliveInterval();
+
+        /**
+         * A new run that finds the session's turn still running because its client has just gone away waits at
+         * most this long for that turn's cancel to complete before it is refused with 409.
+         */
+        @WithDefault("5s")
+        Duration cancelWait();
+    }
+
     interface Health {
         /** When true, {@code /q/health/ready} is down while the default backend is down. */
         @WithDefault("false")

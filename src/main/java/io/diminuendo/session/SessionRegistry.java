@@ -62,6 +62,8 @@ public class SessionRegistry {
     private final Map<String, SessionState> byId = new ConcurrentHashMap<>();
     private final Map<String, ConcurrentSkipListMap<Key, SessionState>> byTenant = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> tenantCounts = new ConcurrentHashMap<>();
+    /** Sessions being created with an id the caller chose ({@link #openOrCreate}), until they are indexed. */
+    private final Map<String, CompletableFuture<SessionState>> creating = new ConcurrentHashMap<>();
     private final int maxPerTenant;
 
     /** Orders a tenant's sessions newest first, then by id descending. */
@@ -187,6 +189,70 @@ public class SessionRegistry {
     /** Creates a session on backend {@code agent} (null: the default backend). */
     public CompletionStage<String> create(Identity who, String title, String metadataJson, String agent) {
         requireWrite(who);
+        return createWithId(who, UUID.randomUUID().toString(), title, metadataJson, agent).thenApply(SessionState::toJson);
+    }
+
+    /** A session looked up by id or just created with it ({@link #openOrCreate}). */
+    public record Opened(SessionState session, boolean created) {
+    }
+
+    /**
+     * The caller's tenant's session {@code sessionId}; if no session has that id, it is created with it (as
+     * {@link #create} would, announced with {@code session_created}). Another tenant's session, and one whose
+     * deletion is under way, are {@code not_found}. Concurrent calls for the same new id create it once. May read the
+     * store (a session another pod created): blocking, never on an event loop.
+     */
+    public CompletionStage<Opened> openOrCreate(Identity who, String sessionId, String title, String metadataJson,
+            String agent) {
+        requireWrite(who);
+        SessionState existing = byId.get(sessionId);
+        if (existing == null) {
+            existing = lookupOrLoad(sessionId);
+        }
+        if (existing != null) {
+            return CompletableFuture.completedFuture(new Opened(ownedBy(who, existing, sessionId), false));
+        }
+        CompletableFuture<SessionState> mine = new CompletableFuture<>();
+        CompletableFuture<SessionState> racing = creating.putIfAbsent(sessionId, mine);
+        if (racing != null) {
+            return racing.thenApply(s -> new Opened(ownedBy(who, s, sessionId), false));
+        }
+        // a creation that finished before this one registered has indexed its session already
+        SessionState created = byId.get(sessionId);
+        if (created != null) {
+            creating.remove(sessionId, mine);
+            mine.complete(created);
+            return CompletableFuture.completedFuture(new Opened(ownedBy(who, created, sessionId), false));
+        }
+        CompletionStage<SessionState> insert;
+        try {
+            insert = createWithId(who, sessionId, title, metadataJson, agent);
+        } catch (RuntimeException e) {
+            creating.remove(sessionId, mine);
+            mine.completeExceptionally(e);
+            throw e;
+        }
+        return insert.whenComplete((s, failure) -> {
+            creating.remove(sessionId, mine);
+            if (failure != null) {
+                mine.completeExceptionally(failure);
+            } else {
+                mine.complete(s);
+            }
+        }).thenApply(s -> new Opened(s, true));
+    }
+
+    /** {@code s} if it is a live session of the caller's tenant, else {@code not_found} naming {@code sessionId}. */
+    private static SessionState ownedBy(Identity who, SessionState s, String sessionId) {
+        if (s.isDeleted() || !s.tenantId().equals(who.tenantId())) {
+            throw ProtocolException.notFound("session", sessionId);
+        }
+        return s;
+    }
+
+    /** Inserts a new session with this id, indexes it once committed and tells the tenant. */
+    private CompletionStage<SessionState> createWithId(Identity who, String sessionId, String title,
+            String metadataJson, String agent) {
         if (agent != null && backends.get(agent) == null) {
             throw ProtocolException.badRequest("field 'agent' names no configured backend: " + agent);
         }
@@ -197,18 +263,18 @@ public class SessionRegistry {
                     + maxPerTenant + " sessions; delete some first");
         }
         long now = System.currentTimeMillis();
-        SessionRecord record = new SessionRecord(UUID.randomUUID().toString(), who.tenantId(), who.userId(),
+        SessionRecord record = new SessionRecord(sessionId, who.tenantId(), who.userId(),
                 title == null ? "" : title, "idle", metadataJson, agent == null ? backends.defaultBackend().name() : agent,
                 newEpoch(), now, now);
-        CompletableFuture<String> result = new CompletableFuture<>();
+        CompletableFuture<SessionState> result = new CompletableFuture<>();
         insert(record).whenComplete((v, failure) -> {
             if (failure != null) {
                 result.completeExceptionally(failure);
                 return;
             }
-            String json = index(record, 0).toJson();
-            result.complete(json);
-            announce("session_created", who.tenantId(), record.id(), json);
+            SessionState s = index(record, 0);
+            result.complete(s);
+            announce("session_created", who.tenantId(), record.id(), s.toJson());
         });
         return result;
     }

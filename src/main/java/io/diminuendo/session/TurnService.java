@@ -219,6 +219,32 @@ public class TurnService {
         return router.route(remote.pod(), RoutedCommand.cancel(who, sessionId)).thenAccept(acknowledge::accept);
     }
 
+    /**
+     * Cancels turn {@code turnId} of the session if it is still running, as {@code cancel_turn} by {@code who} would;
+     * completes with false, changing nothing, when that turn has ended (another may run by now).
+     */
+    public CompletionStage<Boolean> cancelIfRunning(Identity who, String sessionId, String turnId) {
+        SessionRegistry.requireWrite(who);
+        SessionState s = registry.require(who, sessionId);
+        SessionState.RemoteTurn remote;
+        synchronized (s.lock()) {
+            s.requireLive();
+            Turn turn = s.activeTurn();
+            if (turn != null) {
+                if (turn.isEnded() || !turn.id().equals(turnId)) {
+                    return CompletableFuture.completedFuture(false);
+                }
+                turn.cancel(who.userId());
+                return CompletableFuture.completedFuture(true);
+            }
+            remote = s.remoteTurn();
+            if (remote == null || !remote.turnId().equals(turnId)) {
+                return CompletableFuture.completedFuture(false);
+            }
+        }
+        return router.route(remote.pod(), RoutedCommand.cancel(who, sessionId)).thenApply(cancelled -> true);
+    }
+
     /** Answers a pending {@code permission_request}; {@code acknowledge} runs before {@code permission_resolved}. */
     public CompletionStage<Void> decide(Identity who, String sessionId, String requestId, String decision,
             Runnable acknowledge) {

@@ -81,9 +81,16 @@ public class AguiRoute {
             tooLarge(response, origin);
             return;
         }
-        String backend = ctx.pathParam("backend");
-        String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
         AguiRuns.Run run = runs.open(request, origin);
+        try {
+            run.authenticate(request.getHeader(HttpHeaders.AUTHORIZATION));
+        } catch (ProtocolException e) {
+            // the body is not read: the connection goes after the answer
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+            refuse(response, origin, e);
+            return;
+        }
+        String backend = ctx.pathParam("backend");
         Buffer body = Buffer.buffer();
         boolean[] refused = new boolean[1];
         request.handler(chunk -> {
@@ -99,7 +106,7 @@ public class AguiRoute {
         });
         request.endHandler(v -> {
             if (!refused[0]) {
-                workers.execute(() -> run.execute(authorization, backend, body));
+                workers.execute(() -> run.execute(backend, body));
             }
         });
         request.resume();

@@ -75,6 +75,7 @@ public class AguiRuns {
     private final long cancelWaitMs;
     private final long keepAliveMs;
     private final int maxPromptChars;
+    private final int maxTitleChars;
     private final int queueFrames;
     private final long queueChars;
     private final Counter started;
@@ -101,6 +102,7 @@ public class AguiRuns {
         this.cancelWaitMs = agui.cancelWait().toMillis();
         this.keepAliveMs = agui.keepAliveInterval().toMillis();
         this.maxPromptChars = config.limits().maxPromptChars();
+        this.maxTitleChars = config.limits().maxTitleChars();
         this.queueFrames = config.limits().outboundQueue();
         this.queueChars = config.limits().outboundBytes();
         this.started = metrics.counter("diminuendo.agui.runs.started", "AG-UI runs that started streaming a turn");
@@ -138,13 +140,22 @@ public class AguiRuns {
         }
 
         /**
-         * Settles everything that can refuse the run, then starts it. Blocking: runs on a worker thread.
-         * {@code backend} is the backend named in the path, or null.
+         * Authenticates the caller from the {@code Authorization} header, before the body is read; a caller that
+         * may not run anything is refused here ({@code unauthorized}, {@code forbidden}). No I/O: call on the event
+         * loop.
          */
-        void execute(String authorization, String backend, Buffer body) {
+        void authenticate(String authorization) {
+            Identity identity = identity(authorization);
+            SessionRegistry.requireWrite(identity);
+            who = identity;
+        }
+
+        /**
+         * Settles everything else that can refuse the run, then starts it. Blocking: runs on a worker thread after
+         * {@link #authenticate}. {@code backend} is the backend named in the path, or null.
+         */
+        void execute(String backend, Buffer body) {
             try {
-                who = identity(authorization);
-                SessionRegistry.requireWrite(who);
                 RunInput input = RunInput.parse(parse(body), maxPromptChars);
                 if (input.resumes()) {
                     resume(input);
@@ -160,7 +171,7 @@ public class AguiRuns {
             if (backend != null && backends.get(backend) == null) {
                 throw ProtocolException.notFound("agent backend", backend);
             }
-            session = sessions.openOrCreate(who, input.threadId(), input.title(), SOURCE_METADATA, backend)
+            session = sessions.openOrCreate(who, input.threadId(), input.title(maxTitleChars), SOURCE_METADATA, backend)
                     .toCompletableFuture().join().session();
             if (session.isArchived()) {
                 throw ProtocolException.conflict("session " + session.id() + " is archived");

@@ -38,12 +38,13 @@ record RunInput(String threadId, String runId, String prompt, String clientMessa
         return !resume.isEmpty();
     }
 
-    /** The title for a session this run creates. */
-    String title() {
-        if (prompt == null || prompt.length() <= TITLE_CHARS) {
+    /** The title for a session this run creates: the prompt's first {@value #TITLE_CHARS} characters, at most {@code max}. */
+    String title(int max) {
+        int length = Math.min(TITLE_CHARS, max);
+        if (prompt == null || prompt.length() <= length) {
             return prompt;
         }
-        int end = Character.isHighSurrogate(prompt.charAt(TITLE_CHARS - 1)) ? TITLE_CHARS - 1 : TITLE_CHARS;
+        int end = Character.isHighSurrogate(prompt.charAt(length - 1)) ? length - 1 : length;
         return prompt.substring(0, end);
     }
 

@@ -149,7 +149,9 @@ public class ConfigValidator {
         GatewayConfig.Agui agui = config.agui();
         atLeast(out, "diminuendo.agui.max-body-bytes", agui.maxBodyBytes(), MIN_AGUI_BODY_BYTES);
         atMost(out, "diminuendo.agui.max-body-bytes", agui.maxBodyBytes(), MAX_AGUI_BODY_BYTES);
-        atLeast(out, "diminuendo.agui.keep-alive-interval", agui.keepAliveInterval().toMillis(), 100);
+        if (agui.keepAliveInterval().toMillis() < 100) {
+            out.add("diminuendo.agui.keep-alive-interval must be at least 100ms (was " + agui.keepAliveInterval() + ")");
+        }
         if (agui.cancelWait().isNegative()) {
             out.add("diminuendo.agui.cancel-wait must not be negative (was " + agui.cancelWait() + ")");
         }

@@ -35,12 +35,13 @@ import io.diminuendo.stream.ReplayService;
 import io.diminuendo.stream.Subscription;
 import io.diminuendo.upstream.Backends;
 import io.micrometer.core.instrument.Counter;
+import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * Starts AG-UI runs and follows them to their end (docs/protocol.md, "AG-UI"). A run is a session's turn seen
+ * Starts AG-UI runs and follows them to their end (docs/protocol.md, "4. AG-UI"). A run is a session's turn seen
  * through one HTTP response: a new run starts a turn with {@link TurnService#send} in the thread's session (made on
  * the spot for an unknown thread id); a run that carries {@code resume} answers the turn's permission requests with
  * {@link TurnService#decide} and streams the same turn on. Either way the run subscribes to the session's stream
@@ -49,8 +50,9 @@ import io.vertx.core.http.HttpServerRequest;
  * Everything that can go wrong is settled before the first byte of the answer, on a worker thread (the session may be
  * read from the store, the body is parsed there); the stream itself runs on the request's event loop
  * ({@link RunStream}). A client that leaves before the run's end cancels the turn, unless
- * {@code diminuendo.agui.cancel-on-disconnect} is false.
+ * {@code diminuendo.agui.cancel-on-disconnect} is false. Created at start-up, so its meters are served from the start.
  */
+@Startup
 @ApplicationScoped
 public class AguiRuns {
     private static final Logger LOG = Logger.getLogger(AguiRuns.class);

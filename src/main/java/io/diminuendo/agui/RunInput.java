@@ -12,7 +12,7 @@ import io.diminuendo.protocol.FrameDecoder;
 import io.diminuendo.protocol.ProtocolException;
 
 /**
- * What the gateway reads of an AG-UI {@code RunAgentInput} (docs/protocol.md, "AG-UI"): the thread (a session id),
+ * What the gateway reads of an AG-UI {@code RunAgentInput} (docs/protocol.md, "4. AG-UI"): the thread (a session id),
  * the run id, and either the prompt that starts a new turn — the text of the last message, which must be the
  * user's — or the {@code resume} entries that answer the interrupts of a waiting turn. Everything else the client
  * sends (earlier messages, state, tools, context, forwarded props) is not used. Every problem is a

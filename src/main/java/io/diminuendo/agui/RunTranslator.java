@@ -9,7 +9,7 @@ import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.Json;
 
 /**
- * One AG-UI run's state machine (docs/protocol.md, "AG-UI"): takes the events of one Diminuendo turn in seq order
+ * One AG-UI run's state machine (docs/protocol.md, "4. AG-UI"): takes the events of one Diminuendo turn in seq order
  * and writes the AG-UI events that stand for them, keeping the rules the client verifies.
  * <ul>
  * <li>At most one text message and one reasoning message are open, never both: text closes reasoning, thinking

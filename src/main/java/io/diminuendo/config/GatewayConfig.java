@@ -42,7 +42,7 @@ public interface GatewayConfig {
     /** Readiness settings. */
     Health health();
 
-    /** The AG-UI endpoint, {@code POST /api/agui} (docs/protocol.md, "AG-UI"). */
+    /** The AG-UI endpoint, {@code POST /api/agui} (docs/protocol.md, "4. AG-UI"). */
     Agui agui();
 
     interface Agui {

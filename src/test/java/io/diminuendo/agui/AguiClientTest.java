@@ -29,7 +29,7 @@ import io.restassured.path.json.JsonPath;
 
 /**
  * The AG-UI endpoint over the wire with the real {@code @ag-ui/client} 1.0 {@code HttpAgent} in Node.js
- * (docs/protocol.md, "AG-UI"): the client's own verification runs on every stream, and what it logs is checked
+ * (docs/protocol.md, "4. AG-UI"): the client's own verification runs on every stream, and what it logs is checked
  * too. The gateway side is checked through REST history, a WebSocket subscriber and the metrics.
  */
 @QuarkusTest

@@ -29,7 +29,7 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 
 /**
- * The AG-UI endpoint's HTTP contract (docs/protocol.md, "AG-UI"), checked with a plain Java client: SSE framing,
+ * The AG-UI endpoint's HTTP contract (docs/protocol.md, "4. AG-UI"), checked with a plain Java client: SSE framing,
  * keep-alive comments, cancel on disconnect, pacing by the reader, the thread = session rule, every refusal status
  * with its {@code {code, message}} body, body limits and CORS.
  */

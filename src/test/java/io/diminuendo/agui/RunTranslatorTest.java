@@ -17,7 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.diminuendo.protocol.EventKind;
 
 /**
- * The AG-UI mapping state machine on its own (docs/protocol.md, "AG-UI"): what each event kind becomes, the
+ * The AG-UI mapping state machine on its own (docs/protocol.md, "4. AG-UI"): what each event kind becomes, the
  * open/close rules the client verifies, and exactly one terminal event per run.
  */
 class RunTranslatorTest {

@@ -179,6 +179,9 @@ public class AguiRuns {
                 throw ProtocolException.conflict("session " + session.id() + " is archived");
             }
             subscribe(-1);
+            if (clientLeft()) {
+                return;
+            }
             String turnId = send(input);
             start(turnId, new RunTranslator(input.threadId(), input.runId(), turnId));
         }
@@ -210,6 +213,9 @@ public class AguiRuns {
             log.barrier().toCompletableFuture().join();
             ResumePoint point = ResumePoint.find(log, session.id(), lastSeq, interrupts);
             subscribe(point.afterSeq());
+            if (clientLeft()) {
+                return;
+            }
             for (RunInput.Resume r : input.resume()) {
                 decide(r);
             }
@@ -237,6 +243,19 @@ public class AguiRuns {
             }
         }
 
+        /**
+         * True, and the run is dropped without an answer, when the client left while the run was being settled: no
+         * turn is started or answered for it.
+         */
+        private boolean clientLeft() {
+            if (!stream.gone().isDone()) {
+                return false;
+            }
+            detach();
+            stream.refuse(ProtocolException.badRequest("the client closed the request before the run started"));
+            return true;
+        }
+
         private void subscribe(long afterSeq) {
             Subscription sub = new Subscription(session.id(), stream, null);
             subscription = sub;
@@ -244,7 +263,11 @@ public class AguiRuns {
         }
 
         private void start(String turnId, RunTranslator translator) {
-            bySession.computeIfAbsent(session.id(), id -> ConcurrentHashMap.newKeySet()).add(stream);
+            bySession.compute(session.id(), (id, runs) -> {
+                Set<RunStream> all = runs == null ? ConcurrentHashMap.newKeySet() : runs;
+                all.add(stream);
+                return all;
+            });
             streaming.incrementAndGet();
             started.increment();
             stream.start(turnId, translator);
@@ -285,13 +308,10 @@ public class AguiRuns {
         public void ended(RunStream run, RunTranslator.Outcome outcome) {
             endedByOutcome.get(outcome).increment();
             streaming.decrementAndGet();
-            Set<RunStream> runs = bySession.get(session.id());
-            if (runs != null) {
+            bySession.computeIfPresent(session.id(), (id, runs) -> {
                 runs.remove(run);
-                if (runs.isEmpty()) {
-                    bySession.remove(session.id(), runs);
-                }
-            }
+                return runs.isEmpty() ? null : runs;
+            });
             detach();
         }
 

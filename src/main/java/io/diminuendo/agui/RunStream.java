@@ -82,6 +82,8 @@ final class RunStream implements FrameSink {
     private boolean responded;
     /** The client left and the turn was cancelled for it: frames are read until the turn's terminal event. */
     private boolean settling;
+    /** The gateway gave up on the client before the run started ({@link #overflow}): the run fails as it starts. */
+    private String[] failedBeforeStart;
     private long keepAliveTimer = -1;
     private long settleTimer = -1;
 
@@ -137,6 +139,10 @@ final class RunStream implements FrameSink {
             StringBuilder first = new StringBuilder(256);
             translator.start(json -> sse(first, json));
             response.write(first.toString());
+            if (failedBeforeStart != null) {
+                failRun(failedBeforeStart[0], failedBeforeStart[1]);
+                return;
+            }
             keepAliveTimer = vertx.setPeriodic(keepAliveMs, id -> keepAlive());
             drain();
         });
@@ -337,7 +343,7 @@ final class RunStream implements FrameSink {
             return;
         }
         if (!started) {
-            refuse(ProtocolException.unavailable(message));
+            failedBeforeStart = new String[] { code, message };
             return;
         }
         if (settling) {

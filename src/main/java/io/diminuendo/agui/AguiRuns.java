@@ -137,10 +137,6 @@ public class AguiRuns {
                     cancelWaitMs, this);
         }
 
-        RunStream stream() {
-            return stream;
-        }
-
         /**
          * Authenticates the caller from the {@code Authorization} header, before the body is read; a caller that
          * may not run anything is refused here ({@code unauthorized}, {@code forbidden}). No I/O: call on the event

@@ -78,8 +78,6 @@ final class RunStream implements FrameSink {
     private String turnId;
     private RunTranslator translator;
     private boolean started;
-    /** An answer (error or stream) has been given. */
-    private boolean responded;
     /** The client left and the turn was cancelled for it: frames are read until the turn's terminal event. */
     private boolean settling;
     /** The gateway gave up on the client before the run started ({@link #overflow}): the run fails as it starts. */
@@ -128,7 +126,6 @@ final class RunStream implements FrameSink {
             this.turnId = turnId;
             this.translator = translator;
             this.started = true;
-            this.responded = true;
             if (gone.isDone()) {
                 disconnected();
                 return;
@@ -157,7 +154,6 @@ final class RunStream implements FrameSink {
             finished = true;
             wakeRoomWaiters();
             if (!gone.isDone()) {
-                responded = true;
                 respondError(response, allowedOrigin, error);
             }
             over.complete(null);

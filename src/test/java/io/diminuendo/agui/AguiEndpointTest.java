@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.diminuendo.auth.TestTokens;
 import io.diminuendo.support.Keys;
 import io.diminuendo.support.Metrics;
 import io.diminuendo.support.WsClient;
@@ -263,6 +264,20 @@ class AguiEndpointTest {
                 + "\",\"runId\":\"r\",\"messages\":[],\"resume\":[{\"interruptId\":\"p\",\"status\":\"later\"}]}"), 400,
                 "bad_request", "resume[0].status");
         refused(SseRun.post(agui, Keys.ALICE, "{"), 400, "bad_request", "JSON");
+    }
+
+    @Test
+    void aJwtAuthenticatesAsOverRestAndItsScopeCounts() {
+        byte[] secret = Keys.HS256_SECRET.getBytes(StandardCharsets.UTF_8);
+        String writer = TestTokens.hs256(secret, Map.of("sub", "carol", "tid", "acme", "scope", "sessions:write"));
+        String thread = newThread();
+        try (SseRun run = SseRun.post(agui, writer, SseRun.prompt(thread, "/sim tokens=1"))) {
+            assertThat(run.next("RUN_FINISHED").path("outcome").path("type").asText()).isEqualTo("success");
+        }
+        assertThat(AguiClientTest.history(thread).get(0).path("data").path("userId").asText()).isEqualTo("carol");
+
+        String reader = TestTokens.hs256(secret, Map.of("sub", "dave", "tid", "acme", "scope", "sessions:read"));
+        refused(SseRun.post(agui, reader, SseRun.prompt(newThread(), "hi")), 403, "forbidden", "sessions:write");
     }
 
     @Test

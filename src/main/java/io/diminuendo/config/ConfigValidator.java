@@ -97,6 +97,9 @@ public class ConfigValidator {
         }
         positive(out, "diminuendo.limits.max-reply-bytes", limits.maxReplyBytes());
         positive(out, "diminuendo.limits.slow-reader-timeout", limits.slowReaderTimeout().toMillis());
+        positive(out, "diminuendo.limits.reads-per-tenant", limits.readsPerTenant());
+        positive(out, "diminuendo.limits.reads-per-connection", limits.readsPerConnection());
+        positive(out, "diminuendo.limits.read-wait", limits.readWait().toMillis());
         if (limits.maxReplyBytes() > limits.outboundBytes() / 2) {
             out.add("diminuendo.limits.max-reply-bytes (" + limits.maxReplyBytes()
                     + ") must be at most half of diminuendo.limits.outbound-bytes (" + limits.outboundBytes()

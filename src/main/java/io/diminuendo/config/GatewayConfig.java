@@ -204,6 +204,24 @@ public interface GatewayConfig {
         int outboundQueue();
 
         /**
+         * Store reads (history pages, replay pages) one tenant may have running at once; more wait their turn. Keep
+         * it below the read pool's size so that one tenant always leaves connections to the others.
+         */
+        @WithDefault("4")
+        int readsPerTenant();
+
+        /** Store reads one connection may have running at once (its replays and history together). */
+        @WithDefault("2")
+        int readsPerConnection();
+
+        /**
+         * How long a read waits for its tenant's or connection's turn, or for a pooled connection, before the
+         * request is answered {@code unavailable} with {@code retryAfterMs}.
+         */
+        @WithDefault("5s")
+        Duration readWait();
+
+        /**
          * A subscriber catching up (after a resume, or behind a fast turn) whose connection keeps its outbound queue
          * more than half full this long, reading nothing, is closed as a slow consumer (4009).
          */

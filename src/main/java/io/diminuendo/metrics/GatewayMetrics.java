@@ -88,14 +88,26 @@ public class GatewayMetrics {
     public static final String HISTORY_WAIT = "history_wait";
 
     /** Names of the limits counted by {@link #limitHit}; all are registered at start so they show at 0. */
+    /** A store read waited because its tenant had {@code reads-per-tenant} reads running. */
+    public static final String READS_PER_TENANT = "reads_per_tenant";
+    /** A store read waited because its connection had {@code reads-per-connection} reads running. */
+    public static final String READS_PER_CONNECTION = "reads_per_connection";
+    /** A store read gave up after {@code read-wait}: the request was answered {@code unavailable}. */
+    public static final String READ_WAIT = "read_wait";
     public static final List<String> LIMITS = List.of("frame_size", "frame_rate", "frame_rate_close",
             "connections_per_user", "connections_per_tenant", "subscriptions_per_connection", "sessions_per_tenant",
             "idle_timeout", "token_expired", "origin", "auth_timeout", OUTBOUND_BYTES, OUTBOUND_BYTES_TOTAL,
-            HISTORY_WAIT);
+            HISTORY_WAIT, READS_PER_TENANT, READS_PER_CONNECTION, READ_WAIT);
 
     /** Counts one hit of the named limit ({@code diminuendo_limit_hits_total{limit=…}}). */
     public void limitHit(String limit) {
         limitHit(limit, 1);
+    }
+
+    /** How often {@code limit} was hit so far. */
+    public double limitHits(String limit) {
+        Counter c = limits.get(limit);
+        return c == null ? 0 : c.count();
     }
 
     private void limitHit(String limit, int n) {

@@ -48,10 +48,12 @@ public class SessionResource {
     private final ReplayService replay;
     private final ObjectMapper mapper;
     private final FrameDecoder decoder;
+    private final RestRateLimit rate;
 
     public SessionResource(Authenticator authenticator, SessionRegistry sessions, ReplayService replay,
-            ObjectMapper mapper, GatewayConfig config) {
+            ObjectMapper mapper, GatewayConfig config, RestRateLimit rate) {
         this.authenticator = authenticator;
+        this.rate = rate;
         this.sessions = sessions;
         this.replay = replay;
         this.mapper = mapper;
@@ -62,8 +64,10 @@ public class SessionResource {
 
     @POST
     @Consumes(MediaType.WILDCARD)
-    public CompletionStage<Response> create(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth, String body) {
+    public CompletionStage<Response> create(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, String body) {
         Identity who = identity(auth);
+        requireJson(contentType, body);
         ClientRequest.CreateSession r = (ClientRequest.CreateSession) decodeBody(body, "create_session");
         return sessions.create(who, r.title(), r.metadataJson(), r.agent())
                 .thenApply(json -> Response.status(Response.Status.CREATED).entity(json).build());
@@ -91,8 +95,9 @@ public class SessionResource {
     @Path("{id}")
     @Consumes(MediaType.WILDCARD)
     public CompletionStage<Response> update(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
-            @PathParam("id") String id, String body) {
+            @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @PathParam("id") String id, String body) {
         Identity who = identity(auth);
+        requireJson(contentType, body);
         ClientRequest.UpdateSession r = (ClientRequest.UpdateSession) decodeBody(body, "update_session", id);
         return sessions.updateTitle(who, id, r.title()).thenApply(SessionResource::ok);
     }
@@ -126,16 +131,39 @@ public class SessionResource {
                 .end()));
     }
 
+    /** A request body must be declared JSON ({@code application/json}, any parameters); an empty one needs nothing. */
+    private static void requireJson(String contentType, String body) {
+        if (body == null || body.isEmpty()) {
+            return;
+        }
+        String type = contentType == null ? "" : contentType;
+        int semicolon = type.indexOf(';');
+        if (semicolon >= 0) {
+            type = type.substring(0, semicolon);
+        }
+        if (!type.trim().equalsIgnoreCase(MediaType.APPLICATION_JSON)) {
+            throw new ProtocolException(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "the body must be JSON, sent with"
+                    + " Content-Type: application/json (got " + (contentType == null ? "none" : "'" + abbreviate(contentType) + "'") + ")");
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 60 ? s : s.substring(0, 60) + "…";
+    }
+
     private Identity identity(String header) {
         String token = Authenticator.bearer(header);
         if (token == null) {
             throw new ProtocolException(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>");
         }
+        Identity who;
         try {
-            return authenticator.authenticate(token);
+            who = authenticator.authenticate(token);
         } catch (InvalidTokenException e) {
             throw new ProtocolException(ErrorCode.UNAUTHORIZED, "authentication failed: " + e.getMessage());
         }
+        rate.admit(who);
+        return who;
     }
 
     private ClientRequest decodeBody(String body, String type, String... sessionId) {

@@ -98,6 +98,8 @@ public class ConfigValidator {
         positive(out, "diminuendo.limits.max-reply-bytes", limits.maxReplyBytes());
         positive(out, "diminuendo.limits.slow-reader-timeout", limits.slowReaderTimeout().toMillis());
         positive(out, "diminuendo.limits.reads-per-tenant", limits.readsPerTenant());
+        positive(out, "diminuendo.limits.rest-requests-per-second", limits.restRequestsPerSecond());
+        positive(out, "diminuendo.limits.rest-burst", limits.restBurst());
         positive(out, "diminuendo.limits.reads-per-connection", limits.readsPerConnection());
         positive(out, "diminuendo.limits.read-wait", limits.readWait().toMillis());
         if (limits.maxReplyBytes() > limits.outboundBytes() / 2) {

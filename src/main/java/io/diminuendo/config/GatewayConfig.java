@@ -278,6 +278,14 @@ public interface GatewayConfig {
         @WithDefault("200")
         int frameBurst();
 
+        /** Sustained REST requests per second per user (token bucket); over it requests get 429 and Retry-After. */
+        @WithDefault("50")
+        int restRequestsPerSecond();
+
+        /** REST requests a user may send in a burst above the sustained rate. */
+        @WithDefault("100")
+        int restBurst();
+
         /** Consecutive rate-limited frames after which the connection is closed with 4429. */
         @WithDefault("100")
         int maxRejectedFrames();

@@ -133,6 +133,15 @@ public class Authentication {
         c.close(CloseCode.UNAUTHORIZED);
     }
 
+    /**
+     * Refuses the first frame of a connection that could not be decoded (an {@code authenticate} with a token over
+     * its length limit, say), naming why, and closes it (4401).
+     */
+    void refuseUndecodable(ClientConnection c, String requestId, String why) {
+        c.sendError(requestId, ErrorCode.UNAUTHORIZED, "not authenticated: " + why);
+        c.close(CloseCode.UNAUTHORIZED);
+    }
+
     /** Closes the connection (4401) when its token expires, unless a fresh {@code authenticate} replaced it. */
     private void scheduleExpiry(ClientConnection c, Identity who) {
         if (c.expiryTimer >= 0) {

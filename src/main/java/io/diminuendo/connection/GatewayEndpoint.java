@@ -164,7 +164,7 @@ public class GatewayEndpoint {
             request = decoder.decode(text);
         } catch (FrameDecoder.DecodeException e) {
             if (c.identity() == null) {
-                authentication.refuseUnauthenticated(c, e.id());
+                authentication.refuseUndecodable(c, e.id(), e.getMessage());
             } else {
                 c.sendError(e.id(), e.code(), e.getMessage());
             }

@@ -41,6 +41,9 @@ public class HealthRoute {
                 .putHeader("content-type", "application/json")
                 .putHeader("cache-control", "no-store")
                 .end(body()));
+        router.route("/health").handler(ctx -> ctx.response().setStatusCode(405).putHeader("allow", "GET")
+                .putHeader("content-type", "application/json")
+                .end("{\"code\":\"method_not_allowed\",\"message\":\"/health only answers GET\"}"));
     }
 
     String body() {

@@ -39,7 +39,7 @@ class DiskFullIT {
     }
 
     private static int ready(GatewayProcess gw) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + gw.port()
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + gw.managementPort()
                 + "/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 

@@ -55,7 +55,9 @@ public class HealthRoute {
                 upstreams.append(',');
             }
             first = false;
-            ok &= b.isUp();
+            // only the default backend decides: a session on another one that is down fails its own turns, and says so
+            // in upstreams, but the gateway serves everyone else
+            ok &= b.isUp() || b != backends.defaultBackend();
             Json.string(upstreams, b.name()).append(':');
             long checkedAt = b.checkedAt();
             Json.Obj o = Json.obj().str("status", b.isUp() ? "up" : "down").raw("latencyMs", format(b.latencyMs()))

@@ -1,6 +1,9 @@
 package io.diminuendo.api;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -22,7 +25,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import io.diminuendo.auth.Authenticator;
 import io.diminuendo.auth.Identity;
-import io.diminuendo.auth.InvalidTokenException;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.protocol.ClientRequest;
 import io.diminuendo.protocol.ErrorCode;
@@ -66,29 +68,33 @@ public class SessionResource {
     @Consumes(MediaType.WILDCARD)
     public CompletionStage<Response> create(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, String body) {
-        Identity who = identity(auth);
-        requireJson(contentType, body);
-        ClientRequest.CreateSession r = (ClientRequest.CreateSession) decodeBody(body, "create_session");
-        return sessions.create(who, r.title(), r.metadataJson(), r.agent())
-                .thenApply(json -> Response.status(Response.Status.CREATED).entity(json).build());
+        return signedIn(auth, who -> {
+            requireJson(contentType, body);
+            ClientRequest.CreateSession r = (ClientRequest.CreateSession) decodeBody(body, "create_session");
+            return sessions.create(who, r.title(), r.metadataJson(), r.agent())
+                    .thenApply(json -> Response.status(Response.Status.CREATED).entity(json).build());
+        });
     }
 
     @GET
-    public Response list(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth, @QueryParam("limit") String limit,
-            @QueryParam("cursor") String cursor, @QueryParam("status") String status) {
-        Identity who = identity(auth);
-        ObjectNode frame = mapper.createObjectNode().put("type", "list_sessions");
-        putNumber(frame, "limit", limit);
-        frame.put("cursor", cursor).put("status", status);
-        ClientRequest.ListSessions r = (ClientRequest.ListSessions) decoder.decode(frame);
-        SessionRegistry.Page page = sessions.list(who, r.limit(), r.cursor(), r.status());
-        return ok(Json.obj().raw("items", ServerFrames.rawArray(page.items())).str("nextCursor", page.nextCursor()).end());
+    public CompletionStage<Response> list(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
+            @QueryParam("limit") String limit, @QueryParam("cursor") String cursor, @QueryParam("status") String status) {
+        return signedIn(auth, who -> {
+            ObjectNode frame = mapper.createObjectNode().put("type", "list_sessions");
+            putNumber(frame, "limit", limit);
+            frame.put("cursor", cursor).put("status", status);
+            ClientRequest.ListSessions r = (ClientRequest.ListSessions) decoder.decode(frame);
+            SessionRegistry.Page page = sessions.list(who, r.limit(), r.cursor(), r.status());
+            return done(ok(Json.obj().raw("items", ServerFrames.rawArray(page.items()))
+                    .str("nextCursor", page.nextCursor()).end()));
+        });
     }
 
     @GET
     @Path("{id}")
-    public Response get(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth, @PathParam("id") String id) {
-        return ok(sessions.get(identity(auth), id).toJson());
+    public CompletionStage<Response> get(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
+            @PathParam("id") String id) {
+        return signedIn(auth, who -> done(ok(sessions.get(who, id).toJson())));
     }
 
     @PATCH
@@ -96,39 +102,66 @@ public class SessionResource {
     @Consumes(MediaType.WILDCARD)
     public CompletionStage<Response> update(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
             @HeaderParam(HttpHeaders.CONTENT_TYPE) String contentType, @PathParam("id") String id, String body) {
-        Identity who = identity(auth);
-        requireJson(contentType, body);
-        ClientRequest.UpdateSession r = (ClientRequest.UpdateSession) decodeBody(body, "update_session", id);
-        return sessions.updateTitle(who, id, r.title()).thenApply(SessionResource::ok);
+        return signedIn(auth, who -> {
+            requireJson(contentType, body);
+            ClientRequest.UpdateSession r = (ClientRequest.UpdateSession) decodeBody(body, "update_session", id);
+            return sessions.updateTitle(who, id, r.title()).thenApply(SessionResource::ok);
+        });
     }
 
     @POST
     @Path("{id}/archive")
     public CompletionStage<Response> archive(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
             @PathParam("id") String id) {
-        return sessions.archive(identity(auth), id).thenApply(SessionResource::ok);
+        return signedIn(auth, who -> sessions.archive(who, id).thenApply(SessionResource::ok));
     }
 
     @DELETE
     @Path("{id}")
     public CompletionStage<Response> delete(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
             @PathParam("id") String id) {
-        return sessions.delete(identity(auth), id).thenApply(sid -> Response.noContent().build());
+        return signedIn(auth, who -> sessions.delete(who, id).thenApply(sid -> Response.noContent().build()));
     }
 
     @GET
     @Path("{id}/events")
     public CompletionStage<Response> events(@HeaderParam(HttpHeaders.AUTHORIZATION) String auth,
             @PathParam("id") String id, @QueryParam("afterSeq") String afterSeq, @QueryParam("limit") String limit) {
-        Identity who = identity(auth);
-        ObjectNode frame = mapper.createObjectNode().put("type", "history").put("sessionId", id);
-        putNumber(frame, "afterSeq", afterSeq);
-        putNumber(frame, "limit", limit);
-        ClientRequest.History r = (ClientRequest.History) decoder.decode(frame);
-        SessionState s = sessions.get(who, id);
-        return replay.history(s.stream(), r.afterSeq(), r.limit()).thenApply(page -> ok(Json.obj()
-                .str("sessionId", id).raw("events", ServerFrames.rawArray(page.frames())).num("lastSeq", page.lastSeq())
-                .end()));
+        return signedIn(auth, who -> {
+            ObjectNode frame = mapper.createObjectNode().put("type", "history").put("sessionId", id);
+            putNumber(frame, "afterSeq", afterSeq);
+            putNumber(frame, "limit", limit);
+            ClientRequest.History r = (ClientRequest.History) decoder.decode(frame);
+            SessionState s = sessions.get(who, id);
+            return replay.history(s.stream(), r.afterSeq(), r.limit()).thenApply(page -> ok(Json.obj()
+                    .str("sessionId", id).raw("events", ServerFrames.rawArray(page.frames())).num("lastSeq", page.lastSeq())
+                    .end()));
+        });
+    }
+
+    /**
+     * Runs {@code action} as the caller of the {@code Authorization} header once its token is verified (which can wait
+     * for one refresh of the identity provider's key set) and its user is within the REST rate.
+     */
+    private CompletionStage<Response> signedIn(String header, Function<Identity, CompletionStage<Response>> action) {
+        String token = Authenticator.bearer(header);
+        if (token == null) {
+            return CompletableFuture.failedFuture(
+                    new ProtocolException(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>"));
+        }
+        return authenticator.authenticateAsync(token).handle((who, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                throw new ProtocolException(ErrorCode.UNAUTHORIZED, "authentication failed: " + cause.getMessage());
+            }
+            rate.admit(who);
+            return who;
+        }).thenCompose(action);
+    }
+
+    private static CompletionStage<Response> done(Response response) {
+        return CompletableFuture.completedFuture(response);
     }
 
     /** A request body must be declared JSON ({@code application/json}, any parameters); an empty one needs nothing. */
@@ -151,20 +184,6 @@ public class SessionResource {
         return s.length() <= 60 ? s : s.substring(0, 60) + "…";
     }
 
-    private Identity identity(String header) {
-        String token = Authenticator.bearer(header);
-        if (token == null) {
-            throw new ProtocolException(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>");
-        }
-        Identity who;
-        try {
-            who = authenticator.authenticate(token);
-        } catch (InvalidTokenException e) {
-            throw new ProtocolException(ErrorCode.UNAUTHORIZED, "authentication failed: " + e.getMessage());
-        }
-        rate.admit(who);
-        return who;
-    }
 
     private ClientRequest decodeBody(String body, String type, String... sessionId) {
         JsonNode node;

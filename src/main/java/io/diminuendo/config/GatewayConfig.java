@@ -114,6 +114,27 @@ public interface GatewayConfig {
         /** Clock skew tolerated when checking a JWT's {@code exp} and {@code nbf}. */
         @WithDefault("5s")
         Duration leeway();
+
+        /** The issuer ({@code iss}) a JWT must carry, as the identity provider writes it. Unset: any issuer. */
+        Optional<String> issuer();
+
+        /** An audience a JWT's {@code aud} must name (this gateway's client id at the provider). Unset: any. */
+        Optional<String> audience();
+
+        /**
+         * The identity provider's JSON Web Key Set URL: RS256 and ES256 keys by {@code kid}, fetched at start-up, every
+         * {@code jwks-refresh}, and when a token names an unknown key id (at most once per
+         * {@code jwks-min-refresh-interval}).
+         */
+        Optional<String> jwksUrl();
+
+        /** How often the key set is fetched again. */
+        @WithDefault("10m")
+        Duration jwksRefresh();
+
+        /** The shortest time between two fetches of the key set caused by unknown key ids. */
+        @WithDefault("30s")
+        Duration jwksMinRefreshInterval();
     }
 
     interface ApiKey {

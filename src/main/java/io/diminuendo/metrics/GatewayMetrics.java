@@ -33,6 +33,8 @@ public class GatewayMetrics {
     public final Counter routedCommands;
     public final Counter gapCatchUps;
     public final Counter behindCatchUps;
+    public final Counter jwksRefreshes;
+    public final Counter jwksFailures;
     public final Counter leaseTakeovers;
     public final Counter streamPauses;
     public final Counter replayCatchUpRounds;
@@ -63,6 +65,10 @@ public class GatewayMetrics {
         behindCatchUps = Counter.builder("diminuendo.subscriptions.behind.catch.ups")
                 .description("Live subscriptions whose client fell behind (no room for live events) and caught up from the store")
                 .register(registry);
+        jwksRefreshes = Counter.builder("diminuendo.auth.jwks.refreshes")
+                .description("Times the identity provider's key set was fetched and replaced").register(registry);
+        jwksFailures = Counter.builder("diminuendo.auth.jwks.failures")
+                .description("Fetches of the key set that failed (the keys held stay)").register(registry);
         leaseTakeovers = Counter.builder("diminuendo.leases.takeovers")
                 .description("Sessions whose owner's lease expired and that this pod took over").register(registry);
         streamPauses = Counter.builder("diminuendo.stream.pauses").description("Times a turn paused its backend because the writer queue was full").register(registry);

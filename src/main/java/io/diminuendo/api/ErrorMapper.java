@@ -2,6 +2,7 @@ package io.diminuendo.api;
 
 import java.util.concurrent.CompletionException;
 
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -40,5 +41,18 @@ public class ErrorMapper {
             response.header("Retry-After", Math.max(1, (p.retryAfterMs() + 999) / 1000));
         }
         return response.entity(body.end()).build();
+    }
+
+    /**
+     * What Quarkus REST itself refuses (no such method for the path, a body it cannot read, …): the same status, with
+     * a {@code {code, message}} body instead of an empty one.
+     */
+    @ServerExceptionMapper(WebApplicationException.class)
+    public Response mapHttp(WebApplicationException failure) {
+        int status = failure.getResponse().getStatus();
+        ErrorCode code = HttpErrors.codeFor(status);
+        metrics.error(code);
+        return Response.status(status).type(MediaType.APPLICATION_JSON)
+                .entity(HttpErrors.body(code, HttpErrors.messageFor(status))).build();
     }
 }

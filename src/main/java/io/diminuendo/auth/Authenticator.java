@@ -1,6 +1,7 @@
 package io.diminuendo.auth;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,11 +12,15 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.metrics.GatewayMetrics;
 import io.quarkus.runtime.Startup;
+import io.vertx.core.Vertx;
 
 /**
  * Turns a bearer token (JWT or static API key) into an {@link Identity}. Thread-safe, no I/O per call. Created at
@@ -25,14 +30,22 @@ import io.quarkus.runtime.Startup;
 @ApplicationScoped
 public class Authenticator {
     private final JwtVerifier jwt;
+    private final Jwks jwks;
     private final Map<String, Identity> apiKeysByDigest;
 
-    public Authenticator(GatewayConfig config) {
+    public Authenticator(GatewayConfig config, GatewayMetrics metrics, Vertx vertx) {
         GatewayConfig.Auth auth = config.auth();
         byte[] secret = auth.jwtSecret().map(s -> s.getBytes(StandardCharsets.UTF_8)).orElse(null);
         PublicKey publicKey = auth.jwtPublicKeyLocation().map(Authenticator::readKey).orElse(null);
-        this.jwt = secret == null && publicKey == null ? null
-                : new JwtVerifier(secret, publicKey, auth.leeway().toSeconds(), Clock.systemUTC());
+        this.jwks = auth.jwksUrl().map(url -> new Jwks(URI.create(url), auth.jwksMinRefreshInterval())).orElse(null);
+        this.jwt = secret == null && publicKey == null && jwks == null ? null
+                : new JwtVerifier(secret, publicKey, jwks, auth.issuer().orElse(null), auth.audience().orElse(null),
+                        auth.leeway().toSeconds(), Clock.systemUTC());
+        if (jwks != null) {
+            jwks.observe(metrics.jwksRefreshes::increment, metrics.jwksFailures::increment);
+            jwks.refreshIfDue();
+            vertx.setPeriodic(auth.jwksRefresh().toMillis(), id -> jwks.refreshIfDue());
+        }
         this.apiKeysByDigest = new HashMap<>();
         auth.apiKeys().forEach((name, k) -> apiKeysByDigest.put(digest(k.key()),
                 Identity.of(k.userId(), k.tenantId(), k.scopes(), Long.MAX_VALUE)));
@@ -62,6 +75,30 @@ public class Authenticator {
         TokenClaims claims = jwt.verify(token);
         long exp = claims.expiresAtEpochSeconds() == null ? Long.MAX_VALUE : claims.expiresAtEpochSeconds() * 1000;
         return Identity.of(claims.subject(), claims.tenantId(), claims.scope(), exp);
+    }
+
+    /**
+     * As {@link #authenticate}, but a JWT signed with a key the key set does not hold yet (the provider rotated its
+     * keys) waits for one refresh of the set (at most one per {@code jwks-min-refresh-interval}) and is verified
+     * again. Completes at once in every other case. Never blocks the caller.
+     */
+    public CompletionStage<Identity> authenticateAsync(String token) {
+        try {
+            return CompletableFuture.completedFuture(authenticate(token));
+        } catch (JwtVerifier.UnknownKeyException unknown) {
+            return jwks.refreshIfDue().thenCompose(refreshed -> {
+                if (!refreshed) {
+                    return CompletableFuture.failedFuture(unknown);
+                }
+                try {
+                    return CompletableFuture.completedFuture(authenticate(token));
+                } catch (InvalidTokenException e) {
+                    return CompletableFuture.failedFuture(e);
+                }
+            });
+        } catch (InvalidTokenException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** Extracts the token from an {@code Authorization: Bearer …} header value, or null. */

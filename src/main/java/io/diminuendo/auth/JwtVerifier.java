@@ -32,9 +32,10 @@ import javax.crypto.spec.SecretKeySpec;
  * Verifies compact JWS tokens signed with HS256, RS256 or ES256 and reads their claims.
  *
  * <p>Only the algorithms backed by a configured key are accepted: HS256 needs the HMAC secret, RS256 an RSA
- * public key and ES256 an EC P-256 public key. {@code sub} and {@code tid} are required; {@code exp} and
- * {@code nbf} are enforced when present, with the configured leeway. Issuer and audience are not checked.
- * Instances are immutable and thread-safe.
+ * public key and ES256 an EC P-256 public key, either configured or found by the token's {@code kid} in a key set
+ * ({@link KeySource}, a JWKS). {@code sub} and {@code tid} are required; {@code exp} and {@code nbf} are enforced
+ * when present, with the configured leeway; {@code iss} must equal the configured issuer and {@code aud} name the
+ * configured audience, when those are configured. Instances are immutable and thread-safe.
  */
 public final class JwtVerifier {
 
@@ -53,6 +54,26 @@ public final class JwtVerifier {
     private final ECPublicKey ecKey;
     private final long leewaySeconds;
     private final Clock clock;
+    private final KeySource keySet;
+    private final String issuer;
+    private final String audience;
+
+    /** Public keys by key id, as an identity provider publishes them (a JWKS). */
+    public interface KeySource {
+        /** The key with id {@code kid} ({@code null}: the token names none), or null when it is not known. */
+        PublicKey find(String kid);
+    }
+
+    /** The token names a key id the key set does not hold (yet): refreshing the set may help, once. */
+    public static final class UnknownKeyException extends InvalidTokenException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownKeyException(String kid) {
+            super(kid == null ? "token names no key id (kid) and the key set has no single key for it"
+                    : "token key id " + (PRINTABLE_ALG.matcher(kid).matches() ? kid : "(unprintable)")
+                            + " is not in the key set");
+        }
+    }
 
     /**
      * @param hmacSecret    secret for HS256, or {@code null} to refuse HS256
@@ -62,9 +83,22 @@ public final class JwtVerifier {
      * @throws IllegalArgumentException if no key is given, the key type is unsupported or the leeway is negative
      */
     public JwtVerifier(byte[] hmacSecret, PublicKey publicKey, long leewaySeconds, Clock clock) {
-        if (hmacSecret == null && publicKey == null) {
+        this(hmacSecret, publicKey, null, null, null, leewaySeconds, clock);
+    }
+
+    /**
+     * @param keySet   keys by {@code kid} for RS256/ES256 (a JWKS), or {@code null}
+     * @param issuer   the required {@code iss}, or {@code null} to accept any
+     * @param audience the audience {@code aud} must name, or {@code null} to accept any
+     */
+    public JwtVerifier(byte[] hmacSecret, PublicKey publicKey, KeySource keySet, String issuer, String audience,
+            long leewaySeconds, Clock clock) {
+        if (hmacSecret == null && publicKey == null && keySet == null) {
             throw new IllegalArgumentException("no verification key configured: need an HMAC secret or a public key");
         }
+        this.keySet = keySet;
+        this.issuer = issuer;
+        this.audience = audience;
         if (hmacSecret != null && hmacSecret.length == 0) {
             throw new IllegalArgumentException("HMAC secret must not be empty");
         }
@@ -126,7 +160,7 @@ public final class JwtVerifier {
         String alg = algorithm(header);
         byte[] signature = decode(compactJwt.substring(second + 1), "signature");
         byte[] signingInput = compactJwt.substring(0, second).getBytes(StandardCharsets.US_ASCII);
-        verifySignature(alg, signingInput, signature);
+        verifySignature(alg, keyId(header), signingInput, signature);
         JsonNode payload = parseObject(decode(compactJwt.substring(first + 1, second), "payload"), "payload");
         return claims(payload);
     }
@@ -142,7 +176,42 @@ public final class JwtVerifier {
         return alg.textValue();
     }
 
-    private void verifySignature(String alg, byte[] signingInput, byte[] signature) throws InvalidTokenException {
+    private static String keyId(JsonNode header) throws InvalidTokenException {
+        JsonNode kid = header.get("kid");
+        if (kid == null || kid.isNull()) {
+            return null;
+        }
+        if (!kid.isTextual() || kid.textValue().length() > 256) {
+            throw new InvalidTokenException("token header kid must be a string of at most 256 characters");
+        }
+        return kid.textValue();
+    }
+
+    /**
+     * The key for an RS256/ES256 token: a token that names a key id ({@code kid}) is verified with that key of the key
+     * set, if there is one; a token without one with the configured key, or the set's only key when none is configured.
+     */
+    private PublicKey publicKey(String kid, PublicKey configured, Class<? extends PublicKey> type, String alg)
+            throws InvalidTokenException {
+        if (keySet != null && (kid != null || configured == null)) {
+            PublicKey found = keySet.find(kid);
+            if (found == null) {
+                throw new UnknownKeyException(kid);
+            }
+            if (!type.isInstance(found)) {
+                throw new InvalidTokenException("token key " + kid + " is not a key for " + alg);
+            }
+            return found;
+        }
+        if (configured == null) {
+            throw new InvalidTokenException("alg " + alg + " not accepted: no " + (alg.equals("RS256") ? "RSA" : "EC P-256")
+                    + " public key configured");
+        }
+        return configured;
+    }
+
+    private void verifySignature(String alg, String kid, byte[] signingInput, byte[] signature)
+            throws InvalidTokenException {
         switch (alg) {
             case "HS256" -> {
                 if (hmacKey == null) {
@@ -154,20 +223,16 @@ public final class JwtVerifier {
                 }
             }
             case "RS256" -> {
-                if (rsaKey == null) {
-                    throw new InvalidTokenException("alg RS256 not accepted: no RSA public key configured");
-                }
+                PublicKey key = publicKey(kid, rsaKey, RSAPublicKey.class, alg);
                 requireSignature(signature);
-                verifyWithPublicKey("SHA256withRSA", rsaKey, signingInput, signature);
+                verifyWithPublicKey("SHA256withRSA", key, signingInput, signature);
             }
             case "ES256" -> {
-                if (ecKey == null) {
-                    throw new InvalidTokenException("alg ES256 not accepted: no EC P-256 public key configured");
-                }
+                PublicKey key = publicKey(kid, ecKey, ECPublicKey.class, alg);
                 if (signature.length != 64) {
                     throw new InvalidTokenException("ES256 signature must be 64 bytes (r||s), got " + signature.length);
                 }
-                verifyWithPublicKey("SHA256withECDSAinP1363Format", ecKey, signingInput, signature);
+                verifyWithPublicKey("SHA256withECDSAinP1363Format", key, signingInput, signature);
             }
             case "none" -> throw new InvalidTokenException("alg none not accepted: tokens must be signed");
             default -> throw new InvalidTokenException(PRINTABLE_ALG.matcher(alg).matches()
@@ -216,6 +281,12 @@ public final class JwtVerifier {
         String subject = requiredString(payload, "sub");
         String tenantId = requiredString(payload, "tid");
         String scope = optionalString(payload, "scope");
+        if (issuer != null && !issuer.equals(optionalString(payload, "iss"))) {
+            throw new InvalidTokenException("token issuer (iss) is not the accepted one");
+        }
+        if (audience != null && !namesAudience(payload.get("aud"))) {
+            throw new InvalidTokenException("token audience (aud) does not name this gateway");
+        }
         Long expiresAt = optionalNumericDate(payload, "exp", false);
         Long notBefore = optionalNumericDate(payload, "nbf", true);
         optionalNumericDate(payload, "iat", false);
@@ -227,6 +298,24 @@ public final class JwtVerifier {
             throw new InvalidTokenException("token not yet valid");
         }
         return new TokenClaims(subject, tenantId, scope, expiresAt);
+    }
+
+    /** {@code aud} is one string or an array of strings (RFC 7519, 4.1.3); either way it must contain the audience. */
+    private boolean namesAudience(JsonNode aud) {
+        if (aud == null) {
+            return false;
+        }
+        if (aud.isTextual()) {
+            return audience.equals(aud.textValue());
+        }
+        if (aud.isArray()) {
+            for (JsonNode a : aud) {
+                if (a.isTextual() && audience.equals(a.textValue())) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static String requiredString(JsonNode payload, String name) throws InvalidTokenException {

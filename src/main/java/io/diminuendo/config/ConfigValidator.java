@@ -1,5 +1,6 @@
 package io.diminuendo.config;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,9 +80,24 @@ public class ConfigValidator {
                 out.add(prefix + "key is the documented development key; the prod profile refuses it");
             }
         }
-        if (prod && auth.jwtSecret().isEmpty() && auth.jwtPublicKeyLocation().isEmpty() && auth.apiKeys().isEmpty()) {
-            out.add("no key material: set diminuendo.auth.jwt-secret, diminuendo.auth.jwt-public-key-location"
-                    + " or diminuendo.auth.api-keys.<name>.key (the prod profile has no default credentials)");
+        auth.jwksUrl().ifPresent(url -> {
+            if (!url.startsWith("https://") && !url.startsWith("http://")) {
+                out.add("diminuendo.auth.jwks-url must be an http or https URL, got " + url);
+            } else {
+                try {
+                    URI.create(url);
+                } catch (IllegalArgumentException e) {
+                    out.add("diminuendo.auth.jwks-url is not a URL: " + e.getMessage());
+                }
+            }
+        });
+        positive(out, "diminuendo.auth.jwks-refresh", auth.jwksRefresh().toMillis());
+        positive(out, "diminuendo.auth.jwks-min-refresh-interval", auth.jwksMinRefreshInterval().toMillis());
+        if (prod && auth.jwtSecret().isEmpty() && auth.jwtPublicKeyLocation().isEmpty() && auth.jwksUrl().isEmpty()
+                && auth.apiKeys().isEmpty()) {
+            out.add("no key material: set diminuendo.auth.jwt-secret, diminuendo.auth.jwt-public-key-location,"
+                    + " diminuendo.auth.jwks-url or diminuendo.auth.api-keys.<name>.key (the prod profile has no default"
+                    + " credentials)");
         }
         positive(out, "diminuendo.auth.timeout", auth.timeout().toMillis());
         GatewayConfig.Limits limits = config.limits();
@@ -100,6 +116,11 @@ public class ConfigValidator {
         }
         positive(out, "diminuendo.limits.max-reply-bytes", limits.maxReplyBytes());
         positive(out, "diminuendo.limits.slow-reader-timeout", limits.slowReaderTimeout().toMillis());
+        positive(out, "diminuendo.limits.reads-per-tenant", limits.readsPerTenant());
+        positive(out, "diminuendo.limits.rest-requests-per-second", limits.restRequestsPerSecond());
+        positive(out, "diminuendo.limits.rest-burst", limits.restBurst());
+        positive(out, "diminuendo.limits.reads-per-connection", limits.readsPerConnection());
+        positive(out, "diminuendo.limits.read-wait", limits.readWait().toMillis());
         if (limits.maxReplyBytes() > limits.outboundBytes() / 2) {
             out.add("diminuendo.limits.max-reply-bytes (" + limits.maxReplyBytes()
                     + ") must be at most half of diminuendo.limits.outbound-bytes (" + limits.outboundBytes()

@@ -141,6 +141,27 @@ public interface GatewayConfig {
         /** Clock skew tolerated when checking a JWT's {@code exp} and {@code nbf}. */
         @WithDefault("5s")
         Duration leeway();
+
+        /** The issuer ({@code iss}) a JWT must carry, as the identity provider writes it. Unset: any issuer. */
+        Optional<String> issuer();
+
+        /** An audience a JWT's {@code aud} must name (this gateway's client id at the provider). Unset: any. */
+        Optional<String> audience();
+
+        /**
+         * The identity provider's JSON Web Key Set URL: RS256 and ES256 keys by {@code kid}, fetched at start-up, every
+         * {@code jwks-refresh}, and when a token names an unknown key id (at most once per
+         * {@code jwks-min-refresh-interval}).
+         */
+        Optional<String> jwksUrl();
+
+        /** How often the key set is fetched again. */
+        @WithDefault("10m")
+        Duration jwksRefresh();
+
+        /** The shortest time between two fetches of the key set caused by unknown key ids. */
+        @WithDefault("30s")
+        Duration jwksMinRefreshInterval();
     }
 
     interface ApiKey {
@@ -231,6 +252,24 @@ public interface GatewayConfig {
         int outboundQueue();
 
         /**
+         * Store reads (history pages, replay pages) one tenant may have running at once; more wait their turn. Keep
+         * it below the read pool's size so that one tenant always leaves connections to the others.
+         */
+        @WithDefault("4")
+        int readsPerTenant();
+
+        /** Store reads one connection may have running at once (its replays and history together). */
+        @WithDefault("2")
+        int readsPerConnection();
+
+        /**
+         * How long a read waits for its tenant's or connection's turn, or for a pooled connection, before the
+         * request is answered {@code unavailable} with {@code retryAfterMs}.
+         */
+        @WithDefault("5s")
+        Duration readWait();
+
+        /**
          * A subscriber catching up (after a resume, or behind a fast turn) whose connection keeps its outbound queue
          * more than half full this long, reading nothing, is closed as a slow consumer (4009).
          */
@@ -286,6 +325,14 @@ public interface GatewayConfig {
         /** Frames a connection may send in a burst above the sustained rate. */
         @WithDefault("200")
         int frameBurst();
+
+        /** Sustained REST requests per second per user (token bucket); over it requests get 429 and Retry-After. */
+        @WithDefault("50")
+        int restRequestsPerSecond();
+
+        /** REST requests a user may send in a burst above the sustained rate. */
+        @WithDefault("100")
+        int restBurst();
 
         /** Consecutive rate-limited frames after which the connection is closed with 4429. */
         @WithDefault("100")

@@ -1,5 +1,8 @@
 package io.diminuendo.connection;
 
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.diminuendo.auth.Authenticator;
@@ -11,6 +14,7 @@ import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
 import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.ServerFrames;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
@@ -73,11 +77,26 @@ public class Authentication {
     }
 
     void authenticate(ClientConnection c, String requestId, String token) {
+        CompletableFuture<Identity> verified = authenticator.authenticateAsync(token).toCompletableFuture();
+        if (verified.isDone()) {
+            verified(c, requestId, verified);
+            return;
+        }
+        // the key set is being fetched again (a key id it does not hold): continue on this connection's event loop
+        Context context = vertx.getOrCreateContext();
+        verified.whenComplete((who, failure) -> context.runOnContext(v -> verified(c, requestId, verified)));
+    }
+
+    private void verified(ClientConnection c, String requestId, CompletableFuture<Identity> verified) {
+        if (c.isClosing()) {
+            return;
+        }
         Identity who;
         try {
-            who = authenticator.authenticate(token);
-        } catch (InvalidTokenException e) {
-            c.sendError(requestId, ErrorCode.UNAUTHORIZED, "authentication failed: " + e.getMessage());
+            who = verified.join();
+        } catch (CompletionException e) {
+            String why = e.getCause() instanceof InvalidTokenException ? e.getCause().getMessage() : "internal error";
+            c.sendError(requestId, ErrorCode.UNAUTHORIZED, "authentication failed: " + why);
             c.close(CloseCode.UNAUTHORIZED);
             return;
         }
@@ -130,6 +149,15 @@ public class Authentication {
 
     void refuseUnauthenticated(ClientConnection c, String requestId) {
         c.sendError(requestId, ErrorCode.UNAUTHORIZED, "authenticate first: send {\"type\":\"authenticate\",\"token\":…}");
+        c.close(CloseCode.UNAUTHORIZED);
+    }
+
+    /**
+     * Refuses the first frame of a connection that could not be decoded (an {@code authenticate} with a token over
+     * its length limit, say), naming why, and closes it (4401).
+     */
+    void refuseUndecodable(ClientConnection c, String requestId, String why) {
+        c.sendError(requestId, ErrorCode.UNAUTHORIZED, "not authenticated: " + why);
         c.close(CloseCode.UNAUTHORIZED);
     }
 

@@ -2,6 +2,7 @@ package io.diminuendo.connection;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.jboss.logging.Logger;
@@ -46,6 +47,8 @@ public final class ClientConnection implements FrameSink {
     /** Frames (high bits) and bytes (low bits) queued and not yet written. */
     private final AtomicLong queued = new AtomicLong();
     private final Map<String, Subscription> subscriptions = new ConcurrentHashMap<>();
+    /** Store reads this connection may have running at once ({@code reads-per-connection}). */
+    private final Semaphore readSlots;
     private final HistoryRequests historyRequests = new HistoryRequests();
     private final Object roomSignal = new Object();
     private volatile int roomWaiters;
@@ -60,8 +63,10 @@ public final class ClientConnection implements FrameSink {
     private long refilledAtNanos = System.nanoTime();
     private int rejectedInRow;
 
-    ClientConnection(WebSocketConnection ws, GatewayMetrics metrics, int capacity, long byteCapacity, OutboundBytes total) {
+    ClientConnection(WebSocketConnection ws, GatewayMetrics metrics, int capacity, long byteCapacity, OutboundBytes total,
+            int readsAtOnce) {
         this.ws = ws;
+        this.readSlots = new Semaphore(readsAtOnce, true);
         this.outbox = new Outbox(ws, this::written);
         this.metrics = metrics;
         this.capacity = capacity;
@@ -71,6 +76,11 @@ public final class ClientConnection implements FrameSink {
 
     public String id() {
         return ws.id();
+    }
+
+    @Override
+    public Semaphore readSlots() {
+        return readSlots;
     }
 
     public Identity identity() {

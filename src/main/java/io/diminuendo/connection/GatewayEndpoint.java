@@ -43,6 +43,7 @@ public class GatewayEndpoint {
     private final GatewayMetrics metrics;
     private final FrameDecoder decoder;
     private final int outboundCapacity;
+    private final int readsPerConnection;
     private final long outboundBytes;
     private final OutboundBytes outboundTotal;
 
@@ -58,6 +59,7 @@ public class GatewayEndpoint {
         this.decoder = new FrameDecoder(mapper,
                 new FrameDecoder.Limits(limits.maxPromptChars(), limits.maxTitleChars(), limits.maxMetadataChars()));
         this.outboundCapacity = limits.outboundQueue();
+        this.readsPerConnection = limits.readsPerConnection();
         this.outboundBytes = limits.outboundBytes();
         this.outboundTotal = outboundTotal;
     }
@@ -65,7 +67,8 @@ public class GatewayEndpoint {
     @OnOpen
     @NonBlocking
     public void onOpen(WebSocketConnection ws) {
-        ClientConnection c = new ClientConnection(ws, metrics, outboundCapacity, outboundBytes, outboundTotal);
+        ClientConnection c = new ClientConnection(ws, metrics, outboundCapacity, outboundBytes, outboundTotal,
+                readsPerConnection);
         inbound.opened(c);
         ws.userData().put(CLIENT, c);
         connections.add(c);
@@ -161,7 +164,7 @@ public class GatewayEndpoint {
             request = decoder.decode(text);
         } catch (FrameDecoder.DecodeException e) {
             if (c.identity() == null) {
-                authentication.refuseUnauthenticated(c, e.id());
+                authentication.refuseUndecodable(c, e.id(), e.getMessage());
             } else {
                 c.sendError(e.id(), e.code(), e.getMessage());
             }

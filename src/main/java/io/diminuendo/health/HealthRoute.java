@@ -41,6 +41,9 @@ public class HealthRoute {
                 .putHeader("content-type", "application/json")
                 .putHeader("cache-control", "no-store")
                 .end(body()));
+        router.route("/health").handler(ctx -> ctx.response().setStatusCode(405).putHeader("allow", "GET")
+                .putHeader("content-type", "application/json")
+                .end("{\"code\":\"method_not_allowed\",\"message\":\"/health only answers GET\"}"));
     }
 
     String body() {
@@ -52,7 +55,9 @@ public class HealthRoute {
                 upstreams.append(',');
             }
             first = false;
-            ok &= b.isUp();
+            // only the default backend decides: a session on another one that is down fails its own turns, and says so
+            // in upstreams, but the gateway serves everyone else
+            ok &= b.isUp() || b != backends.defaultBackend();
             Json.string(upstreams, b.name()).append(':');
             long checkedAt = b.checkedAt();
             Json.Obj o = Json.obj().str("status", b.isUp() ? "up" : "down").raw("latencyMs", format(b.latencyMs()))

@@ -33,6 +33,8 @@ public class GatewayMetrics {
     public final Counter routedCommands;
     public final Counter gapCatchUps;
     public final Counter behindCatchUps;
+    public final Counter jwksRefreshes;
+    public final Counter jwksFailures;
     public final Counter leaseTakeovers;
     public final Counter streamPauses;
     public final Counter replayCatchUpRounds;
@@ -63,6 +65,10 @@ public class GatewayMetrics {
         behindCatchUps = Counter.builder("diminuendo.subscriptions.behind.catch.ups")
                 .description("Live subscriptions whose client fell behind (no room for live events) and caught up from the store")
                 .register(registry);
+        jwksRefreshes = Counter.builder("diminuendo.auth.jwks.refreshes")
+                .description("Times the identity provider's key set was fetched and replaced").register(registry);
+        jwksFailures = Counter.builder("diminuendo.auth.jwks.failures")
+                .description("Fetches of the key set that failed (the keys held stay)").register(registry);
         leaseTakeovers = Counter.builder("diminuendo.leases.takeovers")
                 .description("Sessions whose owner's lease expired and that this pod took over").register(registry);
         streamPauses = Counter.builder("diminuendo.stream.pauses").description("Times a turn paused its backend because the writer queue was full").register(registry);
@@ -88,14 +94,28 @@ public class GatewayMetrics {
     public static final String HISTORY_WAIT = "history_wait";
 
     /** Names of the limits counted by {@link #limitHit}; all are registered at start so they show at 0. */
+    /** A store read waited because its tenant had {@code reads-per-tenant} reads running. */
+    public static final String READS_PER_TENANT = "reads_per_tenant";
+    /** A store read waited because its connection had {@code reads-per-connection} reads running. */
+    public static final String READS_PER_CONNECTION = "reads_per_connection";
+    /** A store read gave up after {@code read-wait}: the request was answered {@code unavailable}. */
+    public static final String READ_WAIT = "read_wait";
+    /** A REST request over its user's rate, answered 429. */
+    public static final String REST_RATE = "rest_rate";
     public static final List<String> LIMITS = List.of("frame_size", "frame_rate", "frame_rate_close",
             "connections_per_user", "connections_per_tenant", "subscriptions_per_connection", "sessions_per_tenant",
             "idle_timeout", "token_expired", "origin", "auth_timeout", OUTBOUND_BYTES, OUTBOUND_BYTES_TOTAL,
-            HISTORY_WAIT);
+            HISTORY_WAIT, READS_PER_TENANT, READS_PER_CONNECTION, READ_WAIT, REST_RATE);
 
     /** Counts one hit of the named limit ({@code diminuendo_limit_hits_total{limit=…}}). */
     public void limitHit(String limit) {
         limitHit(limit, 1);
+    }
+
+    /** How often {@code limit} was hit so far. */
+    public double limitHits(String limit) {
+        Counter c = limits.get(limit);
+        return c == null ? 0 : c.count();
     }
 
     private void limitHit(String limit, int n) {

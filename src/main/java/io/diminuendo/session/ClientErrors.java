@@ -11,6 +11,9 @@ import io.diminuendo.store.SessionStore;
 
 /** What a client is told when one of its requests fails, over WebSocket or REST. */
 public final class ClientErrors {
+    /** The retry hint when no read connection was free. */
+    static final long READ_RETRY_MS = 1000;
+
     private ClientErrors() {
     }
 
@@ -29,6 +32,9 @@ public final class ClientErrors {
         }
         if (t instanceof SessionStore.Missing m) {
             return ProtocolException.notFound("session", m.sessionId());
+        }
+        if (t instanceof EventStore.ReadBusy) {
+            return new ProtocolException(ErrorCode.UNAVAILABLE, "the store's reads are busy; retry shortly", READ_RETRY_MS);
         }
         if (t instanceof EventStore.Overloaded) {
             return overloaded();

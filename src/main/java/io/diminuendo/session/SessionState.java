@@ -31,7 +31,7 @@ public final class SessionState {
 
     SessionState(SessionRecord record, long lastSeq, Hub hub, EventLog store, GatewayMetrics metrics) {
         this.record = record;
-        this.stream = new SessionStream(record.id(), lastSeq, hub, store, metrics, lock);
+        this.stream = new SessionStream(record.id(), record.tenantId(), lastSeq, hub, store, metrics, lock);
     }
 
     /** The session lock (see the class comment). */

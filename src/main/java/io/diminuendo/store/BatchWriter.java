@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
@@ -32,6 +33,12 @@ final class BatchWriter {
     private final GatewayMetrics metrics;
     private final String runningKey;
     private final LinkedBlockingQueue<WriteOp> queue = new LinkedBlockingQueue<>();
+    /** Writes (not barriers) queued so far; a write's count is taken after it is in the queue. */
+    private final AtomicLong writesQueued = new AtomicLong();
+    private final Object barrierLock = new Object();
+    /** The last barrier queued and the write count when it was: shared while no write follows it. */
+    private CompletableFuture<Void> tailBarrier;
+    private long tailBarrierAfter;
     private final AtomicInteger reserved = new AtomicInteger();
     private final ConcurrentLinkedQueue<Runnable> waitingForRoom = new ConcurrentLinkedQueue<>();
     private final int capacity;
@@ -102,6 +109,7 @@ final class BatchWriter {
             return false;
         }
         queue.add(new Append(event));
+        writesQueued.incrementAndGet();
         return true;
     }
 
@@ -124,11 +132,24 @@ final class BatchWriter {
         return submit(new DeleteSession(sessionId, new CompletableFuture<>()));
     }
 
+    /**
+     * Completes once every write queued before the call is committed. A barrier is never refused, so barriers do not
+     * pile up: when the queue's last op is a barrier not yet reached, that one is shared (it completes after the same
+     * writes). There is thus at most one barrier per run of writes, and the queue stays within twice its capacity.
+     */
     CompletionStage<Void> barrier() {
-        CompletableFuture<Void> f = new CompletableFuture<>();
-        reserved.incrementAndGet();
-        queue.add(new Barrier(f));
-        return f;
+        synchronized (barrierLock) {
+            CompletableFuture<Void> tail = tailBarrier;
+            if (tail != null && !tail.isDone() && writesQueued.get() == tailBarrierAfter) {
+                return tail;
+            }
+            CompletableFuture<Void> f = new CompletableFuture<>();
+            reserved.incrementAndGet();
+            queue.add(new Barrier(f));
+            tailBarrier = f;
+            tailBarrierAfter = writesQueued.get();
+            return f;
+        }
     }
 
     private CompletionStage<Void> submit(Completing op) {
@@ -140,6 +161,7 @@ final class BatchWriter {
             throw new EventStore.Overloaded();
         }
         queue.add(op);
+        writesQueued.incrementAndGet();
         return op.done;
     }
 

@@ -14,6 +14,13 @@ public interface EventStore extends EventLog, SessionStore, StoreHealth {
         }
     }
 
+    /** No read connection could be had in time (the pool is exhausted): the read can be tried again shortly. */
+    final class ReadBusy extends RuntimeException {
+        public ReadBusy(Throwable cause) {
+            super("no store read connection free: " + cause.getMessage(), cause, false, false);
+        }
+    }
+
     /** A write that reached the store and failed there (I/O error, disk full); it was rolled back. */
     final class StoreFailure extends RuntimeException {
         public StoreFailure(Throwable cause) {

@@ -100,7 +100,13 @@ abstract class WriterBackedStore implements EventStore {
     public List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit) {
         String sql = "SELECT seq, turn_id, kind, ts, frame FROM events WHERE session_id = ? AND seq > ? AND seq <= ?"
                 + " ORDER BY seq LIMIT ?";
-        try (Connection c = readConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+        Connection pooled;
+        try {
+            pooled = readConnection();
+        } catch (SQLException e) {
+            throw new EventStore.ReadBusy(e);
+        }
+        try (Connection c = pooled; PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, sessionId);
             ps.setLong(2, afterSeq);
             ps.setLong(3, maxSeq);

@@ -1,7 +1,14 @@
 package io.diminuendo.stream;
 
+import java.util.concurrent.Semaphore;
+
 /** Where a subscription's frames go: a connection's bounded outbound queue. */
 public interface FrameSink {
+    /** The connection's share of store reads ({@code reads-per-connection}), or null for no per-connection bound. */
+    default Semaphore readSlots() {
+        return null;
+    }
+
     /** Queues a frame; false when the sink is closed (or was just closed for overflowing). */
     boolean send(String frame);
 

@@ -17,6 +17,7 @@ import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.store.EventLog;
+import io.diminuendo.store.EventStore;
 import io.diminuendo.store.StoredEvent;
 import io.micrometer.core.instrument.Counter;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
@@ -58,6 +59,7 @@ public class ReplayService {
     static final long HISTORY_RETRY_MS = 1000;
 
     private final EventLog store;
+    private final ReadGate gate;
     private final Executor blocking;
     private final GatewayMetrics metrics;
     private final Counter catchUpRounds;
@@ -68,14 +70,15 @@ public class ReplayService {
     private final long historyRoomTimeoutMillis;
 
     @Inject
-    public ReplayService(EventLog store, GatewayMetrics metrics, GatewayConfig config) {
-        this(store, metrics, Infrastructure.getDefaultWorkerPool(), config.limits().slowReaderTimeout().toMillis(),
+    public ReplayService(EventLog store, ReadGate gate, GatewayMetrics metrics, GatewayConfig config) {
+        this(store, gate, metrics, Infrastructure.getDefaultWorkerPool(), config.limits().slowReaderTimeout().toMillis(),
                 config.limits().maxReplyBytes(), HISTORY_ROOM_TIMEOUT_MS);
     }
 
-    ReplayService(EventLog store, GatewayMetrics metrics, Executor blocking, long roomTimeoutMillis,
+    ReplayService(EventLog store, ReadGate gate, GatewayMetrics metrics, Executor blocking, long roomTimeoutMillis,
             long maxReplyBytes, long historyRoomTimeoutMillis) {
         this.store = store;
+        this.gate = gate;
         this.blocking = blocking;
         this.metrics = metrics;
         this.catchUpRounds = metrics.replayCatchUpRounds;
@@ -129,7 +132,7 @@ public class ReplayService {
             LongFunction<String> subscribedFrame) {
         store.barrier().whenCompleteAsync((ignored, failure) -> {
             try {
-                Replayed replayed = replay(stream.sessionId(), subscription, from, boundary);
+                Replayed replayed = replay(stream, subscription, from, boundary);
                 if (replayed == Replayed.STOPPED) {
                     return;
                 }
@@ -171,8 +174,9 @@ public class ReplayService {
         MISSING
     }
 
-    private Replayed replay(String sessionId, Subscription subscription, long from, long boundary)
+    private Replayed replay(SessionStream stream, Subscription subscription, long from, long boundary)
             throws InterruptedException {
+        String sessionId = stream.sessionId();
         int pageSize = Subscription.pageSize(subscription.capacity());
         long bytesBetweenWaits = Subscription.bufferByteLimit(subscription.byteCapacity());
         while (true) {
@@ -186,7 +190,10 @@ public class ReplayService {
             if (from >= boundary) {
                 return Replayed.DONE;
             }
-            List<StoredEvent> page = store.readEvents(sessionId, from, boundary, pageSize);
+            List<StoredEvent> page = readPage(stream, subscription, from, boundary, pageSize);
+            if (page == null) {
+                return Replayed.STOPPED;
+            }
             if (page.isEmpty()) {
                 LOG.warnf("session %s: store has no events after seq %d up to %d", sessionId, from, boundary);
                 return Replayed.MISSING;
@@ -204,6 +211,25 @@ public class ReplayService {
             }
             from = page.get(page.size() - 1).seq();
         }
+    }
+
+    /**
+     * A page of a replay, read in the tenant's and the connection's turn ({@link ReadGate}); when the reads stay busy
+     * it tries again after a pause rather than failing the subscription. Null once the subscription is closed.
+     */
+    private List<StoredEvent> readPage(SessionStream stream, Subscription subscription, long from, long boundary,
+            int pageSize) throws InterruptedException {
+        while (!subscription.isClosed()) {
+            try {
+                final long after = from;
+                return gate.read(stream.tenantId(), subscription.readSlots(),
+                        () -> store.readEvents(stream.sessionId(), after, boundary, pageSize));
+            } catch (ProtocolException | EventStore.ReadBusy busy) {
+                LOG.debugf("replay of session %s waits for a read: %s", stream.sessionId(), busy.getMessage());
+                Thread.sleep(ReadGate.RETRY_MS);
+            }
+        }
+        return null;
     }
 
     /**
@@ -230,7 +256,8 @@ public class ReplayService {
                     throw new ProtocolException(ErrorCode.RATE_LIMITED, "the connection has not read its earlier"
                             + " replies; read them before asking for more history", HISTORY_RETRY_MS);
                 }
-                List<StoredEvent> events = read(stream.sessionId(), afterSeq, boundary, limit);
+                List<StoredEvent> events = gate.read(stream.tenantId(), sink == null ? null : sink.readSlots(),
+                        () -> read(stream.sessionId(), afterSeq, boundary, limit));
                 if (stream.isStopped()) {
                     // deleted while waiting or reading: what was read may be cut short by the delete
                     throw ProtocolException.notFound("session", stream.sessionId());

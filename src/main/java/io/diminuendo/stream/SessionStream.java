@@ -16,6 +16,7 @@ import io.diminuendo.store.StoredEvent;
  */
 public final class SessionStream {
     private final String sessionId;
+    private final String tenantId;
     private final String topic;
     private final Hub hub;
     private final EventLog store;
@@ -26,9 +27,10 @@ public final class SessionStream {
     private boolean closed;
 
     /** {@code lock} is the session lock; the stream's state is only read or changed while holding it. */
-    public SessionStream(String sessionId, long lastSeq, Hub hub, EventLog store, GatewayMetrics metrics,
-            Object lock) {
+    public SessionStream(String sessionId, String tenantId, long lastSeq, Hub hub, EventLog store,
+            GatewayMetrics metrics, Object lock) {
         this.sessionId = sessionId;
+        this.tenantId = tenantId;
         this.topic = Hub.sessionTopic(sessionId);
         this.lastSeq = lastSeq;
         this.hub = hub;
@@ -39,6 +41,11 @@ public final class SessionStream {
 
     public String sessionId() {
         return sessionId;
+    }
+
+    /** The session's tenant, whose share of the store's reads this stream's replays and history take. */
+    public String tenantId() {
+        return tenantId;
     }
 
     public long lastSeq() {

@@ -1,6 +1,7 @@
 package io.diminuendo.stream;
 
 import java.util.ArrayDeque;
+import java.util.concurrent.Semaphore;
 import java.util.function.LongFunction;
 
 import io.diminuendo.hub.Subscriber;
@@ -238,6 +239,11 @@ public final class Subscription implements Subscriber {
     /** Where a live gap is reported; set before the subscription goes live. */
     synchronized void onGap(GapHandler handler) {
         this.gapHandler = handler;
+    }
+
+    /** The connection's share of store reads, or null. */
+    Semaphore readSlots() {
+        return sink.readSlots();
     }
 
     /** Frames the sink accepts before it overflows. */

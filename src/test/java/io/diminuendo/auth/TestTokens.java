@@ -47,6 +47,16 @@ public final class TestTokens {
         return signed("ES256", "SHA256withECDSAinP1363Format", key, claims);
     }
 
+    /** An RS256 token whose header names the key id {@code kid}, as identity providers issue them. */
+    public static String rs256(PrivateKey key, String kid, Map<String, Object> claims) {
+        return signed("RS256", "SHA256withRSA", key, kid, claims);
+    }
+
+    /** An ES256 token whose header names the key id {@code kid}. */
+    public static String es256(PrivateKey key, String kid, Map<String, Object> claims) {
+        return signed("ES256", "SHA256withECDSAinP1363Format", key, kid, claims);
+    }
+
     /** Returns {@code key} as a {@code -----BEGIN PUBLIC KEY-----} PEM. */
     public static String pem(PublicKey key) {
         String body = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
@@ -55,7 +65,12 @@ public final class TestTokens {
     }
 
     private static String signed(String alg, String jcaAlgorithm, PrivateKey key, Map<String, Object> claims) {
-        String signingInput = signingInput(alg, claims);
+        return signed(alg, jcaAlgorithm, key, null, claims);
+    }
+
+    private static String signed(String alg, String jcaAlgorithm, PrivateKey key, String kid, Map<String, Object> claims) {
+        String signingInput = kid == null ? signingInput(alg, claims)
+                : encodedJson(Map.of("alg", alg, "typ", "JWT", "kid", kid)) + "." + encodedJson(claims);
         try {
             Signature signature = Signature.getInstance(jcaAlgorithm);
             signature.initSign(key);

@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import io.diminuendo.auth.TestTokens;
 import io.diminuendo.support.Keys;
+import io.diminuendo.support.Metrics;
 import io.diminuendo.support.Tenants;
 import io.diminuendo.support.WsClient;
 import io.quarkus.test.common.http.TestHTTPResource;
@@ -56,11 +57,8 @@ class LimitsTest {
     @TestHTTPResource("/ws")
     URI ws;
 
-    @TestHTTPResource("/q/metrics")
-    URI metrics;
-
     private double limitHits(String limit) {
-        String body = io.restassured.RestAssured.get(metrics).asString();
+        String body = Metrics.scrape();
         java.util.regex.Matcher m = java.util.regex.Pattern
                 .compile("(?m)^diminuendo_limit_hits_total\\{limit=\"" + limit + "\"} ([0-9.eE+-]+)$").matcher(body);
         return m.find() ? Double.parseDouble(m.group(1)) : -1;

@@ -30,7 +30,6 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -119,16 +118,9 @@ class ClusterManifestsTest {
     }
 
     @Test
-    void containerAndServiceUseTheGatewayHttpPort() {
-        int port = Integer.parseInt(app.getProperty("quarkus.http.port"));
-        assertThat(container.getPorts()).singleElement().satisfies(p -> {
-            assertThat(p.getName()).isEqualTo("http");
-            assertThat(p.getContainerPort()).isEqualTo(port);
-        });
-        ServicePort sp = cluster.only(Service.class).getSpec().getPorts().get(0);
-        assertThat(sp.getName()).isEqualTo("http");
-        assertThat(sp.getPort()).isEqualTo(port);
-        assertThat(sp.getTargetPort().getStrVal()).isEqualTo("http");
+    void theServiceExposesTheGatewayPortAndTheManagementPortStaysOnThePod() {
+        Manifests.assertPorts(container, gateway.getSpec().getTemplate().getMetadata().getAnnotations(), app);
+        Manifests.assertPublicOnly(cluster.only(Service.class), app);
     }
 
     @Test

@@ -38,6 +38,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.KubernetesList;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.quarkus.runtime.configuration.DurationConverter;
@@ -159,7 +160,31 @@ final class Manifests {
     static void assertProbe(Probe probe, String path) {
         assertThat(probe).as(path).isNotNull();
         assertThat(probe.getHttpGet().getPath()).isEqualTo(path);
-        assertThat(probe.getHttpGet().getPort().getStrVal()).isEqualTo("http");
+        assertThat(probe.getHttpGet().getPort().getStrVal()).as("probes go to the management port").isEqualTo("management");
+    }
+
+    /**
+     * The container's ports: {@code http} on the gateway's port, {@code management} on the management interface's;
+     * the pod template's Prometheus annotations point at the management port and {@code /q/metrics}.
+     */
+    static void assertPorts(Container container, Map<String, String> podAnnotations, Properties app) {
+        int http = Integer.parseInt(app.getProperty("quarkus.http.port"));
+        int management = Integer.parseInt(app.getProperty("quarkus.management.port"));
+        assertThat(app.getProperty("quarkus.management.enabled")).isEqualTo("true");
+        assertThat(container.getPorts()).extracting(p -> p.getName() + ":" + p.getContainerPort())
+                .containsExactly("http:" + http, "management:" + management);
+        assertThat(podAnnotations).containsEntry("prometheus.io/port", String.valueOf(management))
+                .containsEntry("prometheus.io/path", "/q/metrics");
+    }
+
+    /** A Service exposes the gateway's port only, never the management interface. */
+    static void assertPublicOnly(Service service, Properties app) {
+        int http = Integer.parseInt(app.getProperty("quarkus.http.port"));
+        assertThat(service.getSpec().getPorts()).singleElement().satisfies(sp -> {
+            assertThat(sp.getName()).isEqualTo("http");
+            assertThat(sp.getPort()).isEqualTo(http);
+            assertThat(sp.getTargetPort().getStrVal()).isEqualTo("http");
+        });
     }
 
     /** Paths of fields the model did not recognise (kept in {@code additionalProperties}), walking the whole object. */

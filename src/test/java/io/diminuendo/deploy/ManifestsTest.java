@@ -27,7 +27,6 @@ import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -85,17 +84,10 @@ class ManifestsTest {
     }
 
     @Test
-    void containerAndServicesUseTheGatewayHttpPort() {
-        int port = Integer.parseInt(app.getProperty("quarkus.http.port"));
-        assertThat(container.getPorts()).singleElement().satisfies(p -> {
-            assertThat(p.getName()).isEqualTo("http");
-            assertThat(p.getContainerPort()).isEqualTo(port);
-        });
+    void servicesExposeTheGatewayPortAndTheManagementPortStaysOnThePod() {
+        Manifests.assertPorts(container, gateway.getSpec().getTemplate().getMetadata().getAnnotations(), app);
         for (Service service : deploy.all(Service.class)) {
-            ServicePort sp = service.getSpec().getPorts().get(0);
-            assertThat(sp.getName()).isEqualTo("http");
-            assertThat(sp.getPort()).isEqualTo(port);
-            assertThat(sp.getTargetPort().getStrVal()).isEqualTo("http");
+            Manifests.assertPublicOnly(service, app);
         }
     }
 

@@ -44,9 +44,9 @@ class HealthTest {
 
     @Test
     void livenessAndReadinessAreUpAndReadinessProvesTheStoreWritable() {
-        given().when().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"))
+        given().port(Metrics.managementPort()).when().get("/q/health/live").then().statusCode(200).body("status", equalTo("UP"))
                 .body("checks.name", hasItem("writer"));
-        JsonPath ready = given().when().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
+        JsonPath ready = given().port(Metrics.managementPort()).when().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
                 .extract().jsonPath();
         Map<String, Object> store = ready.getMap("checks.find { it.name == 'store' }");
         assertThat(store).isNotNull();
@@ -133,5 +133,13 @@ class HealthTest {
         }
         double after = Metrics.valueIn(Metrics.scrape(), "diminuendo_errors_total", "code=\"not_found\"");
         assertThat(after).isGreaterThanOrEqualTo(before + 2);
+    }
+
+    @Test
+    void probesAndMetricsAreOnlyOnTheManagementPort() {
+        given().when().get("/q/metrics").then().statusCode(404);
+        given().when().get("/q/health/ready").then().statusCode(404);
+        given().when().get("/health").then().statusCode(200);
+        given().port(Metrics.managementPort()).when().get("/q/metrics").then().statusCode(200);
     }
 }

@@ -42,7 +42,8 @@ class ServerFramesTest {
     @Test
     void usesTheWireNamesOfEveryErrorCode() {
         assertThat(List.of(ErrorCode.values())).extracting(ErrorCode::wire).containsExactly("bad_request", "unknown_type",
-                "unauthorized", "forbidden", "not_found", "conflict", "too_large", "rate_limited", "unavailable", "internal");
+                "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict", "too_large",
+                "unsupported_media_type", "rate_limited", "unavailable", "internal");
     }
 
     @Test

@@ -39,7 +39,7 @@ class DiskFullIT {
     }
 
     private static int ready(GatewayProcess gw) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + gw.port()
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + gw.managementPort()
                 + "/q/health/ready")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
@@ -76,6 +76,11 @@ class DiskFullIT {
                 await().atMost(Duration.ofSeconds(60)).until(() ->
                         "unavailable".equals(c.request("create_session", "title", "while full").path("code").asText()));
                 int sessionsWhileFull = c.request("list_sessions").path("items").size();
+                // a rename that cannot be stored is refused and leaves the session as it was, in memory too
+                JsonNode renamed = c.request("update_session", "sessionId", id, "title", "never stored");
+                assertThat(renamed.path("code").asText()).isEqualTo("unavailable");
+                assertThat(c.request("get_session", "sessionId", id).path("session").path("title").asText())
+                        .isEqualTo("disk");
 
                 Files.delete(filler);
                 await().atMost(Duration.ofSeconds(60)).until(() -> ready(gw) == 200);

@@ -46,7 +46,8 @@ class ReplayCatchUpUnitTest {
     private final ExecutorService workers = Executors.newCachedThreadPool();
     private final MemoryStore store = new MemoryStore();
     private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
-    private final SessionStream stream = new SessionStream(SID, 0, new LocalHub(), store, metrics, new Object());
+    private final ReadGate gate = new ReadGate(4, TimeUnit.SECONDS.toNanos(5), metrics);
+    private final SessionStream stream = new SessionStream(SID, "t", 0, new LocalHub(), store, metrics, new Object());
     private final AtomicBoolean publishing = new AtomicBoolean(true);
 
     @AfterEach
@@ -259,12 +260,12 @@ class ReplayCatchUpUnitTest {
         for (int i = 0; i < 50; i++) {
             assertThat(stream.tryPublish("t1", EventKind.TEXT_DELTA, big)).isTrue();
         }
-        ReplayService capped = new ReplayService(store, metrics, workers, 1_000, 35_000, 1_000);
+        ReplayService capped = new ReplayService(store, gate, metrics, workers, 1_000, 35_000, 1_000);
         ReplayService.Page page = capped.history(stream, 0, 1000).toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertThat(page.events()).hasSize(3);
         assertThat(page.lastSeq()).isEqualTo(50);
         assertThat(page.events().get(2).seq()).isEqualTo(3);
-        ReplayService tiny = new ReplayService(store, metrics, workers, 1_000, 100, 1_000);
+        ReplayService tiny = new ReplayService(store, gate, metrics, workers, 1_000, 100, 1_000);
         assertThat(tiny.history(stream, 3, 1000).toCompletableFuture().get(10, TimeUnit.SECONDS).events())
                 .extracting(StoredEvent::seq).containsExactly(4L);
     }
@@ -275,7 +276,7 @@ class ReplayCatchUpUnitTest {
         publish(10);
         QueueSink sink = new QueueSink(CAPACITY, 1_000);
         assertThat(sink.send("y".repeat(900))).isTrue();
-        ReplayService service = new ReplayService(store, metrics, workers, 1_000, 400, 300);
+        ReplayService service = new ReplayService(store, gate, metrics, workers, 1_000, 400, 300);
         CompletableFuture<ReplayService.Page> refused = service.history(stream, sink, 0, 100).toCompletableFuture();
         assertThat(refused).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(ExecutionException.class)
                 .havingCause().isInstanceOfSatisfying(ProtocolException.class,
@@ -289,7 +290,7 @@ class ReplayCatchUpUnitTest {
     }
 
     private ReplayService replay(long roomTimeoutMillis) {
-        return new ReplayService(store, metrics, workers, roomTimeoutMillis, 1 << 20, roomTimeoutMillis);
+        return new ReplayService(store, gate, metrics, workers, roomTimeoutMillis, 1 << 20, roomTimeoutMillis);
     }
 
     private void publish(int events) {

@@ -27,10 +27,13 @@ public final class GatewayProcess implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path log;
+    /** Where {@code /q/health/*} and {@code /q/metrics} are served (the management interface). */
+    private final int managementPort;
 
-    private GatewayProcess(Process process, int port, Path log) {
+    private GatewayProcess(Process process, int port, int managementPort, Path log) {
         this.process = process;
         this.port = port;
+        this.managementPort = managementPort;
         this.log = log;
     }
 
@@ -73,13 +76,15 @@ public final class GatewayProcess implements AutoCloseable {
         Files.createDirectories(log.getParent());
         Files.deleteIfExists(log);
         String java = ProcessHandle.current().info().command().orElse("java");
+        int managementPort = freePort();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                "-XX:+IgnoreUnrecognizedVMOptions", "-Dquarkus.http.port=" + port));
+                "-XX:+IgnoreUnrecognizedVMOptions", "-Dquarkus.http.port=" + port,
+                "-Dquarkus.management.port=" + managementPort));
         cmd.addAll(properties);
         cmd.addAll(List.of("-jar", jar));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        return new GatewayProcess(p, port, log);
+        return new GatewayProcess(p, port, managementPort, log);
     }
 
     /** Waits for the process to exit by itself and returns its exit code. */
@@ -131,9 +136,15 @@ public final class GatewayProcess implements AutoCloseable {
         return port;
     }
 
-    /** GET {@code path} on this process; returns the body. */
+    /** The management interface's port: {@code /q/health/*}, {@code /q/metrics}. */
+    public int managementPort() {
+        return managementPort;
+    }
+
+    /** GET {@code path} on this process (a {@code /q/} path on its management port); returns the body. */
     public String get(String path) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path)).build(),
+        int to = path.startsWith("/q/") ? managementPort : port;
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://localhost:" + to + path)).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
     }
 

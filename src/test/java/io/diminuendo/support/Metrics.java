@@ -4,6 +4,8 @@ import static io.restassured.RestAssured.given;
 
 import java.util.stream.DoubleStream;
 
+import org.eclipse.microprofile.config.ConfigProvider;
+
 /**
  * Reads the gateway's own meters from a Prometheus scrape of {@code /q/metrics}: the {@code @QuarkusTest}
  * application's ({@link #scrape()}), or any scrape text, such as a {@link GatewayProcess}'s.
@@ -12,9 +14,14 @@ public final class Metrics {
     private Metrics() {
     }
 
-    /** The {@code /q/metrics} page of the application under test; fails unless it answers 200. */
+    /** The {@code /q/metrics} page of the application under test (its management port); fails unless it answers 200. */
     public static String scrape() {
-        return given().get("/q/metrics").then().statusCode(200).extract().asString();
+        return given().port(managementPort()).get("/q/metrics").then().statusCode(200).extract().asString();
+    }
+
+    /** The port of the management interface ({@code /q/health}, {@code /q/metrics}) of the application under test. */
+    public static int managementPort() {
+        return ConfigProvider.getConfig().getValue("quarkus.management.test-port", Integer.class);
     }
 
     /** The sum of every series of {@code name} (e.g. {@code diminuendo_connections_slow_consumer_closes_total}). */

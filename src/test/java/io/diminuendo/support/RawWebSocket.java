@@ -87,9 +87,16 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Sends one masked text frame. */
     public void sendText(String text) throws IOException {
-        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+        sendFrame(0x80 | OP_TEXT, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * Sends one masked frame with {@code firstByte} as its first byte (FIN, RSV1–3 and the opcode) and {@code payload}
+     * as is: frames a standard client would never send, such as RSV bits without an extension or invalid UTF-8.
+     */
+    public void sendFrame(int firstByte, byte[] payload) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
-        frame.write(0x80 | OP_TEXT);
+        frame.write(firstByte);
         if (payload.length < 126) {
             frame.write(0x80 | payload.length);
         } else if (payload.length < 65536) {

@@ -10,7 +10,9 @@ import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.ProtocolException;
+import io.diminuendo.session.ClientErrors;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
@@ -70,10 +72,7 @@ public class AguiRoute {
         }
         if (request.method() != HttpMethod.POST) {
             response.putHeader("Allow", ALLOWED_METHODS);
-            metrics.error(ErrorCode.BAD_REQUEST);
-            response.setStatusCode(405).putHeader("Content-Type", "application/json");
-            RunStream.cors(response, origin);
-            response.end("{\"code\":\"bad_request\",\"message\":\"use POST\"}");
+            refuse(response, origin, new ProtocolException(ErrorCode.METHOD_NOT_ALLOWED, "use POST (or OPTIONS)"));
             return;
         }
         String declared = request.getHeader(HttpHeaders.CONTENT_LENGTH);
@@ -82,15 +81,25 @@ public class AguiRoute {
             return;
         }
         AguiRuns.Run run = runs.open(request, origin);
-        try {
-            run.authenticate(request.getHeader(HttpHeaders.AUTHORIZATION));
-        } catch (ProtocolException e) {
-            // the body is not read: the connection goes after the answer
-            response.putHeader(HttpHeaders.CONNECTION, "close");
-            refuse(response, origin, e);
-            return;
-        }
-        String backend = ctx.pathParam("backend");
+        Context context = ctx.vertx().getOrCreateContext();
+        // the body waits while the caller is authenticated (a JWT may wait for its provider's keys)
+        request.pause();
+        run.authenticate(request.getHeader(HttpHeaders.AUTHORIZATION)).whenComplete((ok, failure) -> context
+                .runOnContext(v -> {
+                    if (failure != null) {
+                        refuseUnread(response, origin, ClientErrors.from(failure));
+                    } else if (!isJson(request.getHeader(HttpHeaders.CONTENT_TYPE))) {
+                        refuseUnread(response, origin, new ProtocolException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+                                "the body must be JSON, sent with Content-Type: application/json"));
+                    } else {
+                        read(request, response, origin, run, ctx.pathParam("backend"));
+                    }
+                }));
+    }
+
+    /** Reads the body up to its limit, then settles the run on a worker thread. */
+    private void read(HttpServerRequest request, HttpServerResponse response, String origin, AguiRuns.Run run,
+            String backend) {
         Buffer body = Buffer.buffer();
         boolean[] refused = new boolean[1];
         request.handler(chunk -> {
@@ -110,6 +119,24 @@ public class AguiRoute {
             }
         });
         request.resume();
+    }
+
+    /** Refuses a request whose body was not read: the connection goes after the answer. */
+    private void refuseUnread(HttpServerResponse response, String origin, ProtocolException error) {
+        if (!response.ended()) {
+            response.putHeader(HttpHeaders.CONNECTION, "close");
+            refuse(response, origin, error);
+        }
+    }
+
+    /** {@code application/json}, with any parameters. */
+    static boolean isJson(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int semicolon = contentType.indexOf(';');
+        String type = semicolon < 0 ? contentType : contentType.substring(0, semicolon);
+        return type.trim().equalsIgnoreCase("application/json");
     }
 
     /** 413 before the body is read to its end; the connection is closed after the answer (the rest is not read). */

@@ -4,6 +4,9 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -19,9 +22,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
 
+import io.diminuendo.api.RestRateLimit;
 import io.diminuendo.auth.Authenticator;
 import io.diminuendo.auth.Identity;
-import io.diminuendo.auth.InvalidTokenException;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.ErrorCode;
@@ -31,6 +34,7 @@ import io.diminuendo.session.SessionRegistry;
 import io.diminuendo.session.SessionState;
 import io.diminuendo.session.TurnService;
 import io.diminuendo.store.EventLog;
+import io.diminuendo.stream.ReadGate;
 import io.diminuendo.stream.ReplayService;
 import io.diminuendo.stream.Subscription;
 import io.diminuendo.upstream.Backends;
@@ -65,6 +69,8 @@ public class AguiRuns {
     static final long DEPARTURE_GRACE_MS = 500;
 
     private final Authenticator authenticator;
+    private final RestRateLimit rate;
+    private final ReadGate reads;
     private final SessionRegistry sessions;
     private final TurnService turns;
     private final ReplayService replay;
@@ -79,6 +85,7 @@ public class AguiRuns {
     private final int maxPromptChars;
     private final int maxTitleChars;
     private final int queueFrames;
+    private final int readsAtOnce;
     private final long queueChars;
     private final Counter started;
     private final Map<RunTranslator.Outcome, Counter> endedByOutcome = new EnumMap<>(RunTranslator.Outcome.class);
@@ -87,10 +94,12 @@ public class AguiRuns {
     /** The runs streaming a turn of each session (more than one when a resume was sent twice). */
     private final Map<String, Set<RunStream>> bySession = new ConcurrentHashMap<>();
 
-    public AguiRuns(Authenticator authenticator, SessionRegistry sessions, TurnService turns, ReplayService replay,
-            EventLog log, Backends backends, GatewayMetrics metrics, Vertx vertx, ObjectMapper mapper,
-            GatewayConfig config) {
+    public AguiRuns(Authenticator authenticator, RestRateLimit rate, SessionRegistry sessions, TurnService turns,
+            ReplayService replay, ReadGate reads, EventLog log, Backends backends, GatewayMetrics metrics, Vertx vertx,
+            ObjectMapper mapper, GatewayConfig config) {
         this.authenticator = authenticator;
+        this.rate = rate;
+        this.reads = reads;
         this.sessions = sessions;
         this.turns = turns;
         this.replay = replay;
@@ -106,6 +115,7 @@ public class AguiRuns {
         this.maxPromptChars = config.limits().maxPromptChars();
         this.maxTitleChars = config.limits().maxTitleChars();
         this.queueFrames = config.limits().outboundQueue();
+        this.readsAtOnce = config.limits().readsPerConnection();
         this.queueChars = config.limits().outboundBytes();
         this.started = metrics.counter("diminuendo.agui.runs.started", "AG-UI runs that started streaming a turn");
         for (RunTranslator.Outcome outcome : RunTranslator.Outcome.values()) {
@@ -133,19 +143,33 @@ public class AguiRuns {
         private volatile Subscription subscription;
 
         private Run(HttpServerRequest request, String allowedOrigin) {
-            this.stream = new RunStream(request, vertx, allowedOrigin, queueFrames, queueChars, keepAliveMs,
-                    cancelWaitMs, this);
+            this.stream = new RunStream(request, vertx, allowedOrigin, queueFrames, queueChars, readsAtOnce,
+                    keepAliveMs, cancelWaitMs, this);
         }
 
         /**
-         * Authenticates the caller from the {@code Authorization} header, before the body is read; a caller that
-         * may not run anything is refused here ({@code unauthorized}, {@code forbidden}). No I/O: call on the event
-         * loop.
+         * Authenticates the caller from the {@code Authorization} header, before the body is read, as the REST API
+         * does: the token is verified (a JWT signed with a key the provider has just rotated in waits for one refresh
+         * of its key set), the user must be within the REST rate and have {@code sessions:write}. Fails with
+         * {@code unauthorized}, {@code rate_limited} or {@code forbidden}. Never blocks.
          */
-        void authenticate(String authorization) {
-            Identity identity = identity(authorization);
-            SessionRegistry.requireWrite(identity);
-            who = identity;
+        CompletionStage<Void> authenticate(String authorization) {
+            String token = Authenticator.bearer(authorization);
+            if (token == null) {
+                return CompletableFuture.failedFuture(
+                        new ProtocolException(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>"));
+            }
+            return authenticator.authenticateAsync(token).handle((identity, failure) -> {
+                if (failure != null) {
+                    Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                    throw new ProtocolException(ErrorCode.UNAUTHORIZED, "authentication failed: " + cause.getMessage());
+                }
+                rate.admit(identity);
+                SessionRegistry.requireWrite(identity);
+                who = identity;
+                return null;
+            });
         }
 
         /**
@@ -207,7 +231,8 @@ public class AguiRuns {
             }
             long lastSeq = session.stream().lastSeq();
             log.barrier().toCompletableFuture().join();
-            ResumePoint point = ResumePoint.find(log, session.id(), lastSeq, interrupts);
+            ResumePoint point = reads.read(session.tenantId(), stream.readSlots(),
+                    () -> ResumePoint.find(log, session.id(), lastSeq, interrupts));
             subscribe(point.afterSeq());
             if (clientLeft()) {
                 return;
@@ -341,18 +366,6 @@ public class AguiRuns {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
-        }
-    }
-
-    private Identity identity(String header) {
-        String token = Authenticator.bearer(header);
-        if (token == null) {
-            throw new ProtocolException(ErrorCode.UNAUTHORIZED, "send Authorization: Bearer <token>");
-        }
-        try {
-            return authenticator.authenticate(token);
-        } catch (InvalidTokenException e) {
-            throw new ProtocolException(ErrorCode.UNAUTHORIZED, "authentication failed: " + e.getMessage());
         }
     }
 

@@ -3,6 +3,7 @@ package io.diminuendo.agui;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -58,6 +59,8 @@ final class RunStream implements FrameSink {
     private final String allowedOrigin;
     private final int capacity;
     private final long byteCapacity;
+    /** The run's share of store reads, like a connection's ({@code reads-per-connection}). */
+    private final Semaphore readSlots;
     private final long keepAliveMs;
     private final long settleTimeoutMs;
     private final Listener listener;
@@ -86,7 +89,7 @@ final class RunStream implements FrameSink {
     private long settleTimer = -1;
 
     RunStream(HttpServerRequest request, Vertx vertx, String allowedOrigin, int capacity, long byteCapacity,
-            long keepAliveMs, long settleTimeoutMs, Listener listener) {
+            int readsAtOnce, long keepAliveMs, long settleTimeoutMs, Listener listener) {
         this.request = request;
         this.response = request.response();
         this.context = vertx.getOrCreateContext();
@@ -94,6 +97,7 @@ final class RunStream implements FrameSink {
         this.allowedOrigin = allowedOrigin;
         this.capacity = capacity;
         this.byteCapacity = byteCapacity;
+        this.readSlots = new Semaphore(readsAtOnce, true);
         this.keepAliveMs = keepAliveMs;
         this.settleTimeoutMs = settleTimeoutMs;
         this.listener = listener;
@@ -180,6 +184,11 @@ final class RunStream implements FrameSink {
     }
 
     // --- FrameSink: called by the subscription on publishing threads and replay workers
+
+    @Override
+    public Semaphore readSlots() {
+        return readSlots;
+    }
 
     @Override
     public boolean send(String frame) {

@@ -49,7 +49,7 @@ public class RestRateLimit {
     }
 
     /** Takes a token for {@code who}, or refuses the request with {@code rate_limited}. */
-    void admit(Identity who) {
+    public void admit(Identity who) {
         Bucket b = buckets.computeIfAbsent(new User(who.tenantId(), who.userId()), u -> new Bucket(burst));
         long retryAfterMs;
         synchronized (b) {

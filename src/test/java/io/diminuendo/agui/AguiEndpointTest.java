@@ -281,6 +281,16 @@ class AguiEndpointTest {
     }
 
     @Test
+    void aBodyNotDeclaredJsonIs415AndAnotherMethodIs405() {
+        SseRun plain = SseRun.post(agui, Keys.ALICE, SseRun.prompt(newThread(), "hi"), "Content-Type", "text/plain");
+        refused(plain, 415, "unsupported_media_type", "application/json");
+        Response get = given().header("Authorization", "Bearer " + Keys.ALICE).get("/api/agui");
+        assertThat(get.statusCode()).isEqualTo(405);
+        assertThat(get.header("Allow")).contains("POST");
+        assertThat(get.jsonPath().getString("code")).isEqualTo("method_not_allowed");
+    }
+
+    @Test
     void anInvalidTokenIsRefusedWith401() {
         refused(SseRun.post(agui, "not-a-key-at-all", SseRun.prompt(newThread(), "hi")), 401, "unauthorized",
                 "authentication failed");

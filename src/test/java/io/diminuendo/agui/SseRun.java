@@ -54,7 +54,7 @@ final class SseRun implements AutoCloseable {
             request.header("Authorization", "Bearer " + key);
         }
         for (int i = 0; i < headers.length; i += 2) {
-            request.header(headers[i], headers[i + 1]);
+            request.setHeader(headers[i], headers[i + 1]);
         }
         try {
             return new SseRun(HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream()));

@@ -10,6 +10,8 @@ import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import io.diminuendo.support.Keys;
 import io.diminuendo.support.Metrics;
 import io.diminuendo.support.WsClient;
@@ -18,15 +20,20 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 
-/** With {@code diminuendo.agui.cancel-on-disconnect=false} a client that hangs up leaves its turn running. */
+/**
+ * The AG-UI endpoint with other settings than the defaults: {@code diminuendo.agui.cancel-on-disconnect=false}, and a
+ * small REST rate, which AG-UI runs count against like any REST request.
+ */
 @QuarkusTest
-@TestProfile(AguiKeepTurnOnDisconnectTest.KeepTurns.class)
-class AguiKeepTurnOnDisconnectTest {
+@TestProfile(AguiConfiguredTest.Settings.class)
+class AguiConfiguredTest {
 
-    public static class KeepTurns implements QuarkusTestProfile {
+    public static class Settings implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("diminuendo.agui.cancel-on-disconnect", "false");
+            return Map.of("diminuendo.agui.cancel-on-disconnect", "false",
+                    "diminuendo.limits.rest-requests-per-second", "1",
+                    "diminuendo.limits.rest-burst", "10");
         }
     }
 
@@ -59,5 +66,24 @@ class AguiKeepTurnOnDisconnectTest {
                     .isEqualTo("cancel_requested");
         }
         assertThat(AguiClientTest.kinds(AguiClientTest.history(thread))).endsWith("turn_cancelled");
+    }
+
+    @Test
+    void aUserOverTheRestRateIsRefusedWith429AndRetryAfter() {
+        SseRun limited = null;
+        for (int i = 0; i < 20 && limited == null; i++) {
+            SseRun run = SseRun.post(agui, Keys.EVE, "{");
+            if (run.status() == 429) {
+                limited = run;
+            } else {
+                assertThat(run.status()).isEqualTo(400);
+                run.json();
+            }
+        }
+        assertThat(limited).as("a run refused for the rate within 20 requests").isNotNull();
+        assertThat(limited.header("Retry-After")).isNotNull();
+        JsonNode body = limited.json();
+        assertThat(body.path("code").asText()).isEqualTo("rate_limited");
+        assertThat(body.path("retryAfterMs").asLong()).isPositive();
     }
 }

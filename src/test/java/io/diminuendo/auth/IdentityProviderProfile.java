@@ -18,7 +18,6 @@ import java.security.interfaces.RSAPublicKey;
 import java.security.spec.ECGenParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -148,25 +147,19 @@ public class IdentityProviderProfile implements QuarkusTestProfile {
             for (Map.Entry<String, KeyPair> e : keys.entrySet()) {
                 if (e.getValue().getPublic() instanceof RSAPublicKey rsa) {
                     jwks.add("{\"kty\":\"RSA\",\"use\":\"sig\",\"alg\":\"RS256\",\"kid\":\"" + e.getKey() + "\",\"n\":\""
-                            + b64(rsa.getModulus()) + "\",\"e\":\"" + b64(rsa.getPublicExponent()) + "\"}");
+                            + TestTokens.base64Url(rsa.getModulus()) + "\",\"e\":\""
+                            + TestTokens.base64Url(rsa.getPublicExponent()) + "\"}");
                 } else {
                     ECPublicKey ec = (ECPublicKey) e.getValue().getPublic();
                     jwks.add("{\"kty\":\"EC\",\"crv\":\"P-256\",\"kid\":\"" + e.getKey() + "\",\"x\":\""
-                            + b64(ec.getW().getAffineX()) + "\",\"y\":\"" + b64(ec.getW().getAffineY()) + "\"}");
+                            + TestTokens.base64Url(ec.getW().getAffineX()) + "\",\"y\":\""
+                            + TestTokens.base64Url(ec.getW().getAffineY()) + "\"}");
                 }
             }
             // a key for encryption is published too, as providers do: it must not be used to verify
-            jwks.add("{\"kty\":\"RSA\",\"use\":\"enc\",\"kid\":\"enc-1\",\"n\":\"" + b64(BigInteger.valueOf(65537))
-                    + "\",\"e\":\"AQAB\"}");
+            jwks.add("{\"kty\":\"RSA\",\"use\":\"enc\",\"kid\":\"enc-1\",\"n\":\""
+                    + TestTokens.base64Url(BigInteger.valueOf(65537)) + "\",\"e\":\"AQAB\"}");
             return "{\"keys\":[" + String.join(",", jwks) + "]}";
-        }
-
-        private static String b64(BigInteger value) {
-            byte[] bytes = value.toByteArray();
-            int skip = bytes.length > 1 && bytes[0] == 0 ? 1 : 0;
-            byte[] unsigned = new byte[bytes.length - skip];
-            System.arraycopy(bytes, skip, unsigned, 0, unsigned.length);
-            return Base64.getUrlEncoder().withoutPadding().encodeToString(unsigned);
         }
     }
 }

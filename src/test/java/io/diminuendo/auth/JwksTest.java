@@ -2,26 +2,17 @@ package io.diminuendo.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Clock;
-import java.util.Base64;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
 /** The JWK Set parser: the keys it yields verify the tokens their private halves sign. */
 class JwksTest {
-    private static String b64(BigInteger value) {
-        byte[] bytes = value.toByteArray();
-        int skip = bytes.length > 1 && bytes[0] == 0 ? 1 : 0;
-        byte[] unsigned = new byte[bytes.length - skip];
-        System.arraycopy(bytes, skip, unsigned, 0, unsigned.length);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(unsigned);
-    }
 
     @Test
     void rsaKeysOfTheSetVerifyTokensByKeyId() throws Exception {
@@ -40,7 +31,7 @@ class JwksTest {
     }
 
     private static String jwk(String kid, RSAPublicKey k) {
-        return "{\"kty\":\"RSA\",\"kid\":\"" + kid + "\",\"n\":\"" + b64(k.getModulus()) + "\",\"e\":\""
-                + b64(k.getPublicExponent()) + "\"}";
+        return "{\"kty\":\"RSA\",\"kid\":\"" + kid + "\",\"n\":\"" + TestTokens.base64Url(k.getModulus()) + "\",\"e\":\""
+                + TestTokens.base64Url(k.getPublicExponent()) + "\"}";
     }
 }

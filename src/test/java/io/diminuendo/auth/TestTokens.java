@@ -3,11 +3,13 @@ package io.diminuendo.auth;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Map;
 
@@ -55,6 +57,13 @@ public final class TestTokens {
     /** An ES256 token whose header names the key id {@code kid}. */
     public static String es256(PrivateKey key, String kid, Map<String, Object> claims) {
         return signed("ES256", "SHA256withECDSAinP1363Format", key, kid, claims);
+    }
+
+    /** An unsigned big-endian integer in unpadded base64url, as JWK fields ({@code n}, {@code e}, {@code x}, …) hold it. */
+    public static String base64Url(BigInteger value) {
+        byte[] bytes = value.toByteArray();
+        int skip = bytes.length > 1 && bytes[0] == 0 ? 1 : 0;
+        return BASE64URL.encodeToString(Arrays.copyOfRange(bytes, skip, bytes.length));
     }
 
     /** Returns {@code key} as a {@code -----BEGIN PUBLIC KEY-----} PEM. */

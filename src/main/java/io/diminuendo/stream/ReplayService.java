@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongFunction;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -65,6 +66,8 @@ public class ReplayService {
     private final Counter catchUpRounds;
     private final Counter gapCatchUps;
     private final Counter behindCatchUps;
+    /** Subscriptions replaying or catching up from the store right now. */
+    private final AtomicInteger replaying = new AtomicInteger();
     private final long roomTimeoutMillis;
     private final long maxReplyBytes;
     private final long historyRoomTimeoutMillis;
@@ -108,6 +111,7 @@ public class ReplayService {
             LongFunction<String> subscribedFrame) {
         subscription.onGap((lastSent, newest, slowReader) -> {
             (slowReader ? behindCatchUps : gapCatchUps).increment();
+            replaying.incrementAndGet();
             round(stream, subscription, lastSent, newest, null);
         });
         long boundary = stream.attach(subscription);
@@ -120,7 +124,24 @@ public class ReplayService {
             subscription.goLive(Math.max(boundary, afterSeq), subscribedFrame.apply(boundary));
             return;
         }
+        replaying.incrementAndGet();
         round(stream, subscription, afterSeq, boundary, subscribedFrame);
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} until no subscription is replaying or catching up from the store: the graceful
+     * stop lets readers that are behind receive the last events (a turn's {@code turn_failed}) before it closes them.
+     * Returns whether none is left.
+     */
+    public boolean awaitReplaysDone(long timeoutMillis) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (replaying.get() > 0) {
+            if (System.currentTimeMillis() >= deadline) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
     }
 
     /**
@@ -131,6 +152,7 @@ public class ReplayService {
     private void round(SessionStream stream, Subscription subscription, long from, long boundary,
             LongFunction<String> subscribedFrame) {
         store.barrier().whenCompleteAsync((ignored, failure) -> {
+            boolean continues = false;
             try {
                 Replayed replayed = replay(stream, subscription, from, boundary);
                 if (replayed == Replayed.STOPPED) {
@@ -153,12 +175,17 @@ public class ReplayService {
                     return;
                 }
                 catchUpRounds.increment();
+                continues = true;
                 round(stream, subscription, boundary, next, subscribedFrame);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } catch (RuntimeException e) {
                 LOG.errorf(e, "replay of session %s failed", stream.sessionId());
                 stream.detach(subscription);
+            } finally {
+                if (!continues) {
+                    replaying.decrementAndGet();
+                }
             }
         }, blocking);
     }

@@ -102,10 +102,21 @@ class DeleteRacesIT {
                     updatesConfirmed++;
                 }
             }
-            // every session's tenant events, as one connection of the tenant saw them: nothing after the deletion
+            // every session's tenant events, as one connection of the tenant saw them: nothing after the deletion.
+            // A delete is confirmed to its caller just before the tenant hears of it, so collect until every
+            // deletion has arrived, then a ping's round trip more
+            Map<String, List<String>> seen = new ConcurrentHashMap<>();
+            Set<String> deletedSeen = new HashSet<>();
+            while (deletedSeen.size() < ids.size()) {
+                JsonNode f = observer.await(n -> type(n).equals("tenant_event"));
+                String sid = f.path("session").path("id").asText(f.path("sessionId").asText());
+                seen.computeIfAbsent(sid, k -> new ArrayList<>()).add(f.path("event").asText());
+                if (f.path("event").asText().equals("session_deleted")) {
+                    deletedSeen.add(sid);
+                }
+            }
             JsonNode pong = observer.request("ping");
             assertThat(type(pong)).isEqualTo("pong");
-            Map<String, List<String>> seen = new ConcurrentHashMap<>();
             for (JsonNode f : observer.drain()) {
                 if (type(f).equals("tenant_event")) {
                     String sid = f.path("session").path("id").asText(f.path("sessionId").asText());

@@ -45,6 +45,22 @@ public interface GatewayConfig {
     /** The AG-UI endpoint, {@code POST /api/agui} (docs/protocol.md, "4. AG-UI"). */
     Agui agui();
 
+    /** The web console at {@code /} (docs/client.md). */
+    Console console();
+
+    interface Console {
+        /**
+         * Serve the web console at {@code /}. False: {@code /} and {@code /console/*} answer 404; the client library
+         * ({@code /diminuendo-client.js}) is still served.
+         */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Offer the simulated agent's {@code /sim} prompts in a menu (on in the dev and test profiles). */
+        @WithDefault("false")
+        boolean simMenu();
+    }
+
     interface Agui {
         /**
          * A client that closes its response before the run's terminal event cancels the turn, as {@code cancel_turn}

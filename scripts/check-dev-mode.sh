@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts `./mvnw quarkus:dev` non-interactively on a free port, waits for /health, checks that the Dev UI
-# answers and that its configuration page lists the gateway's own diminuendo.* settings, then stops it.
+# answers and that its configuration page lists the gateway's own diminuendo.* settings, that the console is served
+# at / (and, when the console tests' packages and Chromium are installed, signs in with the dev key and streams a
+# turn in headless Chromium), then stops it.
 # Edits nothing. Takes 1-2 minutes on our 2-core machines; not part of `./mvnw verify`.
 # The store goes to a temporary file, so a gateway you already run on ./data is not disturbed.
 set -euo pipefail
@@ -63,4 +65,14 @@ echo "the Dev UI configuration lists the diminuendo.* settings"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer diminuendo-dev-key' "http://localhost:$port/api/sessions")
 [[ "$code" == 200 ]] || fail "the dev key was refused (/api/sessions answered $code)"
 echo "the dev API key works"
+curl -sf "http://localhost:$port/" | grep -q 'data-testid="token-input"' || fail "/ does not serve the console"
+curl -sf "http://localhost:$port/console/settings.json" | grep -q '"simMenu":true' \
+  || fail "the console does not offer the /sim menu in the dev profile"
+echo "the console answers at /"
+if [[ -d src/test/console/node_modules/playwright-core && -x "${DIMINUENDO_TEST_CHROMIUM:-/usr/bin/chromium}" ]]; then
+  (cd src/test/console && node console.mjs stream \
+    "{\"base\":\"http://localhost:$port/\",\"key\":\"diminuendo-dev-key\"}" </dev/null >/dev/null) \
+    || fail "signing in to the console with the dev key and streaming a /sim turn failed"
+  echo "the console signs in with the dev key and streams a turn (headless Chromium)"
+fi
 echo "dev mode check passed"

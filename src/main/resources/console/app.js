@@ -329,6 +329,7 @@ function render(view, e) {
     case 'turn_started':
       turnView(view, e.turnId);
       view.running = e.turnId;
+      ui.usage.textContent = '';
       ui.cancel.disabled = false;
       setTurnStatus('running', 'running');
       break;

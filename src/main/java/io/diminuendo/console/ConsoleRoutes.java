@@ -14,6 +14,7 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -63,6 +64,10 @@ public class ConsoleRoutes {
 
     private static void serve(Router router, String path, Asset asset) {
         router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(asset::answer);
+        router.route(path).handler(ctx -> ctx.response().setStatusCode(405).putHeader("allow", "GET, HEAD")
+                .putHeader("content-type", "application/json")
+                .end(Json.obj().str("code", ErrorCode.METHOD_NOT_ALLOWED.wire())
+                        .str("message", path + " only answers GET and HEAD").end()));
     }
 
     private static byte[] read(String file) {

@@ -43,13 +43,19 @@ public final class GatewayProcess implements AutoCloseable {
      */
     public static GatewayProcess start(Path db, String name, String... extraProperties)
             throws IOException, InterruptedException {
+        return start(db, name, freePort(), extraProperties);
+    }
+
+    /** As {@link #start(Path, String, String...)}, on {@code port}: a restart that clients find at the same address. */
+    public static GatewayProcess start(Path db, String name, int port, String... extraProperties)
+            throws IOException, InterruptedException {
         List<String> props = new ArrayList<>(List.of("-Ddiminuendo.store.path=" + db,
                 "-Ddiminuendo.auth.api-keys.it.key=" + API_KEY,
                 "-Ddiminuendo.auth.api-keys.it.user-id=ivan",
                 "-Ddiminuendo.auth.api-keys.it.tenant-id=it",
                 "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin"));
         props.addAll(List.of(extraProperties));
-        GatewayProcess g = launch(name, freePort(), props);
+        GatewayProcess g = launch(name, port, props);
         g.awaitHealthy(STARTUP_TIMEOUT);
         return g;
     }

@@ -207,7 +207,7 @@ const scenarios = {
     });
   },
 
-  // not a test: the README's picture (scripts/console-screenshot.sh)
+  // not a test: the picture in README.md and docs/client.md (command in docs/client.md)
   async screenshot(args) {
     return withBrowser('screenshot', args, async (open) => {
       const page = await signIn(open, args.base, args.key);

@@ -45,11 +45,16 @@ public final class JwtVerifier {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
-    private static final Pattern BASE64URL = Pattern.compile("[A-Za-z0-9_-]*");
+    /** Signature objects are costly to look up and not thread-safe: one per thread and algorithm, re-initialised per use. */
+    private static final ThreadLocal<Signature> RSA_VERIFIERS = ThreadLocal.withInitial(() -> signature("SHA256withRSA"));
+    private static final ThreadLocal<Signature> EC_VERIFIERS =
+            ThreadLocal.withInitial(() -> signature("SHA256withECDSAinP1363Format"));
     private static final Pattern PRINTABLE_ALG = Pattern.compile("[A-Za-z0-9+_-]{1,32}");
     private static final ECParameterSpec P256 = p256();
 
     private final SecretKeySpec hmacKey;
+    /** One initialised HMAC per thread: {@code doFinal} leaves it ready for the next token. */
+    private final ThreadLocal<Mac> macs;
     private final RSAPublicKey rsaKey;
     private final ECPublicKey ecKey;
     private final long leewaySeconds;
@@ -106,6 +111,7 @@ public final class JwtVerifier {
             throw new IllegalArgumentException("leeway must not be negative: " + leewaySeconds);
         }
         this.hmacKey = hmacSecret == null ? null : new SecretKeySpec(hmacSecret.clone(), "HmacSHA256");
+        this.macs = hmacKey == null ? null : ThreadLocal.withInitial(() -> newMac(hmacKey));
         if (publicKey == null || publicKey instanceof RSAPublicKey) {
             this.rsaKey = (RSAPublicKey) publicKey;
             this.ecKey = null;
@@ -225,14 +231,14 @@ public final class JwtVerifier {
             case "RS256" -> {
                 PublicKey key = publicKey(kid, rsaKey, RSAPublicKey.class, alg);
                 requireSignature(signature);
-                verifyWithPublicKey("SHA256withRSA", key, signingInput, signature);
+                verifyWithPublicKey(RSA_VERIFIERS.get(), key, signingInput, signature);
             }
             case "ES256" -> {
                 PublicKey key = publicKey(kid, ecKey, ECPublicKey.class, alg);
                 if (signature.length != 64) {
                     throw new InvalidTokenException("ES256 signature must be 64 bytes (r||s), got " + signature.length);
                 }
-                verifyWithPublicKey("SHA256withECDSAinP1363Format", key, signingInput, signature);
+                verifyWithPublicKey(EC_VERIFIERS.get(), key, signingInput, signature);
             }
             case "none" -> throw new InvalidTokenException("alg none not accepted: tokens must be signed");
             default -> throw new InvalidTokenException(PRINTABLE_ALG.matcher(alg).matches()
@@ -248,29 +254,38 @@ public final class JwtVerifier {
     }
 
     private byte[] hmac(byte[] signingInput) {
+        return macs.get().doFinal(signingInput);
+    }
+
+    private static Mac newMac(SecretKeySpec key) {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(hmacKey);
-            return mac.doFinal(signingInput);
+            mac.init(key);
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);
         }
     }
 
-    private static void verifyWithPublicKey(String jcaAlgorithm, PublicKey key, byte[] signingInput, byte[] signature)
+    private static Signature signature(String jcaAlgorithm) {
+        try {
+            return Signature.getInstance(jcaAlgorithm);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(jcaAlgorithm + " unavailable", e);
+        }
+    }
+
+    private static void verifyWithPublicKey(Signature verifier, PublicKey key, byte[] signingInput, byte[] signature)
             throws InvalidTokenException {
         boolean valid;
         try {
-            Signature verifier = Signature.getInstance(jcaAlgorithm);
-            verifier.initVerify(key);
+            verifier.initVerify(key); // also clears what a failed verification left behind
             verifier.update(signingInput);
             valid = verifier.verify(signature);
         } catch (SignatureException e) {
             valid = false;
         } catch (InvalidKeyException e) {
-            throw new IllegalStateException("configured public key cannot verify " + jcaAlgorithm, e);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(jcaAlgorithm + " unavailable", e);
+            throw new IllegalStateException("configured public key cannot verify " + verifier.getAlgorithm(), e);
         }
         if (!valid) {
             throw new InvalidTokenException("signature does not verify");
@@ -372,7 +387,7 @@ public final class JwtVerifier {
     }
 
     private static byte[] decode(String part, String name) throws InvalidTokenException {
-        if (!BASE64URL.matcher(part).matches()) {
+        if (!isBase64Url(part)) {
             throw new InvalidTokenException("token " + name + " is not unpadded base64url");
         }
         try {
@@ -380,6 +395,16 @@ public final class JwtVerifier {
         } catch (IllegalArgumentException e) {
             throw new InvalidTokenException("token " + name + " is not unpadded base64url");
         }
+    }
+
+    private static boolean isBase64Url(String part) {
+        for (int i = 0; i < part.length(); i++) {
+            char c = part.charAt(i);
+            if (!(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static JsonNode parseObject(byte[] json, String name) throws InvalidTokenException {

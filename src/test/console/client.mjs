@@ -1,6 +1,10 @@
 // diminuendo-client.js in Node.js with the ws package, against a running gateway (ClientLibraryTest,
 // ClientLibraryIT). The library is loaded from the gateway itself, as a browser would get it.
 import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import WebSocket from 'ws';
 import { hook, main, until } from './harness.mjs';
 
@@ -12,8 +16,10 @@ async function load(base) {
   if (!res.ok || !res.headers.get('content-type')?.startsWith('text/javascript')) {
     throw new Error(`GET /diminuendo-client.js answered ${res.status} ${res.headers.get('content-type')}`);
   }
-  const source = await res.text();
-  return import(`data:text/javascript;base64,${Buffer.from(source).toString('base64')}`);
+  // a file rather than a data: URL, so that stack traces name it briefly
+  const file = join(tmpdir(), `diminuendo-client-${process.pid}.mjs`);
+  writeFileSync(file, await res.text());
+  return import(pathToFileURL(file).href);
 }
 
 function wsUrl(base) {
@@ -51,8 +57,11 @@ const scenarios = {
     await client.send(session.id, `/sim tokens=${tokens} delay_ms=${delayMs}`);
     await until('30 text deltas', () => events.filter((e) => e.kind === 'text_delta').length >= 30);
     const seqAtDrop = events.at(-1).seq;
+    const seenBefore = states.length;
     const dropped = await hook({ hook: 'drop', user: 'alice' });
-    // asked while the client reconnects: waits for the new connection instead of failing
+    // asked while the client reconnects: waits for the new connection instead of failing (a request already on the
+    // closing socket would fail with 'disconnected')
+    await until('the client to notice the close', () => states.slice(seenBefore).includes('reconnecting'));
     const pingWhileReconnecting = await client.ping();
     await until('the end of the turn', () => events.some((e) => TERMINAL.has(e.kind)), 60000);
     const result = {

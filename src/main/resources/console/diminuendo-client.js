@@ -28,7 +28,7 @@ const DEFAULTS = {
   refreshBeforeExpiryMs: 30000,
 };
 
-// close codes after which trying again cannot help: the token itself was refused
+// the state of a client that was closed, or gave up because its token was refused: it does not reconnect
 const TERMINAL = 'closed';
 
 /** The `exp` claim of a JWT in milliseconds, or undefined for an API key or a token without one. Not verified. */
@@ -176,9 +176,12 @@ export class DiminuendoClient {
       return Promise.resolve(this._authenticated);
     }
     if (!this._connected) {
-      this._closedByUser = false;
       this._connected = new Deferred();
-      this._open();
+      if (this.state === 'idle' || this.state === TERMINAL) {
+        this._closedByUser = false;
+        this._open();
+      }
+      // otherwise a (re)connection is under way: this resolves when it succeeds
     }
     return this._connected.promise;
   }
@@ -286,6 +289,7 @@ export class DiminuendoClient {
       this.reconnects++;
     }
     this._connected?.resolve(reply);
+    this._connected = null;
   }
 
   _scheduleRefresh(token) {

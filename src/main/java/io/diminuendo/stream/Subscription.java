@@ -142,12 +142,6 @@ public final class Subscription implements Subscriber {
             sendInOrder(frame, seq);
             return;
         }
-        if (seq == 0) {
-            // not an event (the session was deleted): nothing to catch up from, so it is always kept
-            buffered.add(frame);
-            buffered.add(seq);
-            return;
-        }
         newestSeq = seq;
         if (behind) {
             return;
@@ -163,18 +157,9 @@ public final class Subscription implements Subscriber {
         bufferedChars += frame.length();
     }
 
-    /** Drops the buffered events, keeping the frames that are not events. */
+    /** Drops the buffered events: the store has them, the replay sends them again. */
     private void dropBufferedEvents() {
-        ArrayDeque<Object> kept = new ArrayDeque<>();
-        while (!buffered.isEmpty()) {
-            Object frame = buffered.poll();
-            Object seq = buffered.poll();
-            if ((Long) seq == 0) {
-                kept.add(frame);
-                kept.add(seq);
-            }
-        }
-        buffered = kept;
+        buffered.clear();
         bufferedEvents = 0;
         bufferedChars = 0;
     }

@@ -185,6 +185,8 @@ class ReplayCatchUpUnitTest {
         replay(30_000).subscribe(stream, sub, 0, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
         publisher.get(60, TimeUnit.SECONDS);
         reader.awaitSeq(total, 60_000);
+        // the last round's subscribed comes right after its last event: the reader may not have read it yet
+        reader.awaitFrame("\"subscribed\"", 10_000);
         assertThat(sink.overflowed).as("cut with 4009").isFalse();
         assertThat(metrics.replayCatchUpRounds.count()).as("catch-up rounds").isGreaterThan(2.0);
         List<String> frames = reader.frames();
@@ -447,6 +449,14 @@ class ReplayCatchUpUnitTest {
                 Thread.sleep(10);
             }
             assertThat(lastSeq).as("last seq the reader got").isEqualTo(seq);
+        }
+
+        /** Waits until a frame containing {@code text} has been read (e.g. the subscribed that follows the replay). */
+        void awaitFrame(String text, long timeoutMillis) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + timeoutMillis;
+            while (frames().stream().noneMatch(f -> f.contains(text)) && System.currentTimeMillis() < deadline) {
+                Thread.sleep(10);
+            }
         }
     }
 

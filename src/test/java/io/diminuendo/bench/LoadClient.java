@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -59,15 +60,28 @@ public final class LoadClient {
     }
 
     static int run(LoadConfig cfg) throws Exception {
+        Tokens.configure(cfg);
+        Launched launched = cfg.has("launch") ? Launched.start(cfg.get("launch"), cfg.get("base-url")) : null;
+        try {
+            return run(cfg, launched);
+        } finally {
+            if (launched != null) {
+                launched.stop();
+            }
+        }
+    }
+
+    private static int run(LoadConfig cfg, Launched launched) throws Exception {
         List<Target> targets = new ArrayList<>();
         Target base;
+        String gatewayPid = launched != null && !cfg.has("gateway-pid") ? Long.toString(launched.pid())
+                : cfg.get("gateway-pid");
         if (cfg.has("urls")) {
             List<String> urls = cfg.list("urls");
             base = Target.cluster(label(urls.get(0), "cluster") + (urls.size() > 1 ? " +" + (urls.size() - 1) + " pods" : ""),
-                    urls, cfg.get("api-key"), cfg.get("gateway-pid"));
+                    urls, cfg.get("api-key"), gatewayPid);
         } else {
-            base = Target.of(label(cfg.get("base-url"), "base"), cfg.get("base-url"), cfg.get("api-key"),
-                    cfg.get("gateway-pid"));
+            base = Target.of(label(cfg.get("base-url"), "base"), cfg.get("base-url"), cfg.get("api-key"), gatewayPid);
         }
         targets.add(base);
         if (cfg.has("compare-url")) {
@@ -108,9 +122,16 @@ public final class LoadClient {
         meta.put("client", String.format(Locale.ROOT, "JDK %s (%s), %d CPUs visible, %d event-loop thread(s), "
                 + "open-file limit %d", System.getProperty("java.version"), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors(), cfg.integer("client-threads"), openFileLimit()));
-        meta.put("warm-up", cfg.get("client-warmup") + " s of /health and " + cfg.integer("client-warmup-rounds")
-                + " connects and sessions against every target first (client warm-up), then "
-                + cfg.integer("warmup") + " iterations discarded before every latency measurement");
+        meta.put("warm-up", (cfg.decimal("client-warmup") > 0 ? cfg.get("client-warmup") + " s of /health and "
+                + cfg.integer("client-warmup-rounds") + " connects and sessions against every target first (client "
+                + "warm-up), then " : "no client warm-up, ") + cfg.integer("warmup")
+                + " iterations discarded before every latency measurement");
+        meta.put("tokens", Tokens.describe());
+        if (launched != null) {
+            meta.put("launched", "`" + cfg.get("launch") + "` (pid " + launched.pid() + "): /health answered "
+                    + String.format(Locale.ROOT, "%.0f ms", launched.readyMillis()) + " after the start; the first "
+                    + "pass began right after");
+        }
         meta.put("load average at start", loadAverage());
         meta.put("settings", cfg.describe());
 
@@ -120,27 +141,36 @@ public final class LoadClient {
             Benchmarks b = new Benchmarks(vertx, cfg, report, targets, backend);
             long started = System.nanoTime();
             b.clientWarmup();
-            if (benches.contains("health")) {
-                b.health();
-            }
-            if (benches.contains("connect")) {
-                b.connect();
-            }
-            if (benches.contains("session")) {
-                b.session();
-            }
-            if (benches.contains("stream")) {
-                b.stream();
-            }
-            if (benches.contains("backend")) {
-                b.backend();
-            }
-            if (benches.contains("idle")) {
-                b.idle();
+            int passes = Math.max(1, cfg.integer("passes"));
+            for (int pass = 1; pass <= passes; pass++) {
+                report.pass(pass);
+                if (passes > 1) {
+                    Benchmarks.log("pass %d of %d", pass, passes);
+                }
+                if (benches.contains("health")) {
+                    b.health();
+                }
+                if (benches.contains("connect")) {
+                    b.connect();
+                }
+                if (benches.contains("session")) {
+                    b.session();
+                }
+                if (benches.contains("stream")) {
+                    b.stream();
+                }
+                if (benches.contains("backend")) {
+                    b.backend();
+                }
+                if (benches.contains("idle")) {
+                    b.idle();
+                }
             }
             meta.put("load average at end", loadAverage());
             meta.put("duration", String.format(Locale.ROOT, "%.0f s", (System.nanoTime() - started) / 1e9));
-            summarize(report, targets, backend, cfg);
+            for (int pass = 1; pass <= passes; pass++) {
+                summarize(report, targets, backend, cfg, pass, passes);
+            }
         } finally {
             vertx.close().toCompletionStage().toCompletableFuture().get();
         }
@@ -217,10 +247,20 @@ public final class LoadClient {
 
     // ------------------------------------------------------------------ summary against the issue's targets
 
-    private static void summarize(Report report, List<Target> targets, Target backend, LoadConfig cfg) {
+    private static void summarize(Report report, List<Target> targets, Target backend, LoadConfig cfg, int pass,
+            int passes) {
+        String suffix = Report.passSuffix(pass);
         Map<String, Result> byKey = new java.util.LinkedHashMap<>();
         for (Result r : report.results()) {
-            byKey.put(r.key, r);
+            boolean ofThisPass = pass == 1 ? !r.key.contains("#") : r.key.endsWith(suffix);
+            if (ofThisPass) {
+                byKey.put(r.key.substring(0, r.key.length() - suffix.length()), r);
+            }
+        }
+        if (passes > 1) {
+            String[] blank = new String[targets.size()];
+            Arrays.fill(blank, "");
+            report.summary("**Pass " + pass + "**" + (pass == 1 ? " (first)" : ""), "", blank);
         }
         int conns = cfg.integer("health-connections");
         row(report, targets, byKey.get("health"), "p50", "Health p50", Kind.MS, 0.15, true, "≤ 0.15 ms");
@@ -231,9 +271,10 @@ public final class LoadClient {
         row(report, targets, byKey.get("session"), "p50", "Session create p50", Kind.MS, 0.15, true, "≤ 0.15 ms");
         row(report, targets, byKey.get("session"), "p99", "Session create p99", Kind.MS, 1.0, true, "≤ 1 ms");
         row(report, targets, byKey.get("session"), "stddev", "Session create stddev", Kind.MS, Double.NaN, true, "");
-        for (Result r : report.results()) {
-            if (r.key.startsWith("stream.k")) {
-                int k = Integer.parseInt(r.key.substring(8));
+        for (Map.Entry<String, Result> e : byKey.entrySet()) {
+            Result r = e.getValue();
+            if (e.getKey().startsWith("stream.k")) {
+                int k = Integer.parseInt(e.getKey().substring(8));
                 double goal = k == 1 ? 150_000 : k == 100 ? 1_000_000 : Double.NaN;
                 String goalText = k == 1 ? "≥ 150,000/s" : k == 100 ? "≥ 1,000,000/s" : "";
                 row(report, targets, r, "deliveries", "End-to-end deliveries/s, K=" + k, Kind.RATE, goal, false, goalText);

@@ -23,6 +23,16 @@ final class LoadConfig {
     static {
         opt("base-url", "http://localhost:8080", "gateway under test (http[s]://host:port)");
         opt("api-key", "diminuendo-dev-key", "token for the gateway (API key or JWT); the dev profile's key by default");
+        opt("jwt-secret", "", "mint HS256 JWTs with this secret (the gateway's diminuendo.auth.jwt-secret) instead of "
+                + "using --api-key, one per user of --jwt-users");
+        opt("jwt-private-key", "", "PKCS#8 PEM file of an RSA or EC P-256 private key: mint RS256 or ES256 JWTs instead "
+                + "(the gateway verifies them with the public key, diminuendo.auth.jwt-public-key-location)");
+        opt("jwt-users", "1000", "users the minted JWTs are spread over (subjects load-0…, tenant load), one token each");
+        opt("launch", "", "command that starts the gateway under test (run with bash -c; use exec so its pid is the "
+                + "gateway's): the client waits for /health to answer, measures at once (no client warm-up unless set), "
+                + "and stops it at the end");
+        opt("passes", "1", "run the benchmarks this many times in a row; with --launch, the first pass is the gateway's "
+                + "first seconds and the next ones show it warm");
         opt("urls", "", "the pods of one clustered gateway instead of --base-url, comma separated (http:// or ws:// "
                 + "URLs): everything runs against the first, except the streaming benchmark's subscribers, which go round "
                 + "the pods starting with the second (the turn runs on the first); --gateway-pid may then list the pods' pids "

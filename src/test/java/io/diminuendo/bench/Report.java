@@ -38,8 +38,8 @@ final class Report {
 
     /** One benchmark: a titled table whose columns are the targets. */
     static final class Result {
-        final String key;
-        final String title;
+        String key;
+        String title;
         final String note;
         final Map<String, Map<String, Metric>> byTarget = new LinkedHashMap<>();
         final Map<String, Map<String, Object>> details = new LinkedHashMap<>();
@@ -104,7 +104,23 @@ final class Report {
         return meta;
     }
 
+    private int pass = 1;
+
+    /** Results added from now on belong to pass {@code pass}: from the second on, their key and title say so. */
+    void pass(int pass) {
+        this.pass = pass;
+    }
+
+    /** The suffix of the keys of pass {@code pass}'s results ("" for the first). */
+    static String passSuffix(int pass) {
+        return pass <= 1 ? "" : "#" + pass;
+    }
+
     void add(Result r) {
+        if (pass > 1) {
+            r.key += passSuffix(pass);
+            r.title += " (pass " + pass + ")";
+        }
         results.add(r);
     }
 

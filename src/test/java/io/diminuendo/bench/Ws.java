@@ -67,10 +67,11 @@ final class Ws {
      */
     static Future<Ws> open(WebSocketClient client, Target t, boolean header) {
         Ws ws = new Ws(client);
-        return ws.socket.connect(options(t, "/ws", header ? t.apiKey() : null)).compose(s -> {
+        String token = Tokens.next(t);
+        return ws.socket.connect(options(t, "/ws", header ? token : null)).compose(s -> {
             ws.upgradedNanos = System.nanoTime();
             if (!header) {
-                ObjectNode auth = JSON.createObjectNode().put("token", t.apiKey());
+                ObjectNode auth = JSON.createObjectNode().put("token", token);
                 ws.request("authenticate", auth).onComplete(ar -> {
                     if (ar.failed()) {
                         ws.authenticated.tryFail(ar.cause());

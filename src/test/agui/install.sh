@@ -5,16 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "The AG-UI client tests need Node.js 20+ and npm on the PATH, and neither is there." >&2
-  echo "Install Node.js 20 (it ships npm), or skip the tests with -DskipTests." >&2
-  exit 1
-fi
-major="$(node -p 'process.versions.node.split(".")[0]')"
-if [ "$major" -lt 20 ]; then
-  echo "The AG-UI client tests need Node.js 20 or newer; this is $(node --version)." >&2
-  exit 1
-fi
+# shellcheck source=../require-node.sh
+source ../require-node.sh "AG-UI client tests"
 
 installed=node_modules/.package-lock.json
 if [ -f "$installed" ] && [ "$installed" -nt package-lock.json ] && [ "$installed" -nt package.json ]; then

@@ -93,8 +93,9 @@ async function signIn(token, remember) {
       showError(e);
     }
   });
+  let listed = false;
   c.on('state', (s) => {
-    if (s === 'connected' && client === c && sessions.size > 0) {
+    if (s === 'connected' && client === c && listed) {
       // tenant events sent while we were away are gone: read the list again
       loadSessions(true).catch(showError);
     }
@@ -108,6 +109,7 @@ async function signIn(token, remember) {
     ui.app.hidden = false;
     ui.signOut.hidden = false;
     await loadSessions(true);
+    listed = true;
   } catch (e) {
     if (client === c) {
       client = null;

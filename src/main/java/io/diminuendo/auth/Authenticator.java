@@ -20,6 +20,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.quarkus.runtime.Startup;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
@@ -80,13 +81,16 @@ public class Authenticator {
     /**
      * As {@link #authenticate}, but a JWT signed with a key the key set does not hold yet (the provider rotated its
      * keys) waits for one refresh of the set (at most one per {@code jwks-min-refresh-interval}) and is verified
-     * again. Completes at once in every other case. Never blocks the caller.
+     * again, and completes on the caller's Vert.x context (when it has one). Completes at once in every other case.
+     * Never blocks the caller.
      */
     public CompletionStage<Identity> authenticateAsync(String token) {
         try {
             return CompletableFuture.completedFuture(authenticate(token));
         } catch (JwtVerifier.UnknownKeyException unknown) {
-            return jwks.refreshIfDue().thenCompose(refreshed -> {
+            // the refresh completes on the HTTP client's thread: the caller continues on its own event loop
+            Context caller = Vertx.currentContext();
+            CompletionStage<Identity> afterRefresh = jwks.refreshIfDue().thenCompose(refreshed -> {
                 if (!refreshed) {
                     return CompletableFuture.failedFuture(unknown);
                 }
@@ -96,9 +100,22 @@ public class Authenticator {
                     return CompletableFuture.failedFuture(e);
                 }
             });
+            return caller == null ? afterRefresh : onContext(afterRefresh, caller);
         } catch (InvalidTokenException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    private static <T> CompletionStage<T> onContext(CompletionStage<T> stage, Context context) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        stage.whenComplete((value, failure) -> context.runOnContext(v -> {
+            if (failure != null) {
+                out.completeExceptionally(failure);
+            } else {
+                out.complete(value);
+            }
+        }));
+        return out;
     }
 
     /** Extracts the token from an {@code Authorization: Bearer …} header value, or null. */

@@ -14,7 +14,6 @@ import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
 import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.ServerFrames;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 
 /**
@@ -82,9 +81,9 @@ public class Authentication {
             verified(c, requestId, verified);
             return;
         }
-        // the key set is being fetched again (a key id it does not hold): continue on this connection's event loop
-        Context context = vertx.getOrCreateContext();
-        verified.whenComplete((who, failure) -> context.runOnContext(v -> verified(c, requestId, verified)));
+        // the key set is being fetched again (a key id it does not hold): authenticateAsync completes on this
+        // connection's event loop
+        verified.whenComplete((who, failure) -> verified(c, requestId, verified));
     }
 
     private void verified(ClientConnection c, String requestId, CompletableFuture<Identity> verified) {

@@ -116,6 +116,7 @@ class IdentityProviderTest {
         assertThat(requests() - before).as("fetches for the rotation").isEqualTo(1);
 
         before = requests();
+        long started = System.nanoTime();
         for (int i = 0; i < 30; i++) {
             String forged = TestTokens.rs256(IdentityProviderProfile.Provider.privateKey("rsa-2"), "made-up-" + i, claims());
             JsonNode reply = authenticate(forged);
@@ -123,8 +124,10 @@ class IdentityProviderTest {
             assertThat(reply.path("message").asText()).contains("not in the key set");
             assertThat(rest(forged)).isEqualTo(401);
         }
-        assertThat(requests() - before)
-                .as("fetches caused by 60 tokens with unknown key ids within the 2 s interval").isLessThanOrEqualTo(1);
+        // one fetch per 2 s interval at most: normally the loop takes well under 2 s, on a loaded machine longer
+        long intervals = 1 + (System.nanoTime() - started) / 2_000_000_000L;
+        assertThat(requests() - before).as("fetches caused by 60 tokens with unknown key ids in %d interval(s) of 2 s",
+                intervals).isLessThanOrEqualTo((int) intervals);
         assertThat(Metrics.sum("diminuendo_auth_jwks_refreshes_total")).isGreaterThanOrEqualTo(2);
     }
 

@@ -33,7 +33,7 @@ final class Launched {
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder("bash", "-c", command).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
-        Benchmarks.log("launched `%s` (pid %d, output in %s)", command, p.pid(), log);
+        Benchmarks.log("launched the gateway (pid %d, output in %s)", p.pid(), log);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
         HttpRequest health = HttpRequest.newBuilder(URI.create(stripSlash(baseUrl) + "/health"))
                 .timeout(Duration.ofSeconds(2)).build();

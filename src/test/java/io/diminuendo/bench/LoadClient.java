@@ -128,7 +128,7 @@ public final class LoadClient {
                 + " iterations discarded before every latency measurement");
         meta.put("tokens", Tokens.describe());
         if (launched != null) {
-            meta.put("launched", "`" + cfg.get("launch") + "` (pid " + launched.pid() + "): /health answered "
+            meta.put("launched", "`" + cfg.masked(cfg.get("launch")) + "` (pid " + launched.pid() + "): /health answered "
                     + String.format(Locale.ROOT, "%.0f ms", launched.readyMillis()) + " after the start; the first "
                     + "pass began right after");
         }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.diminuendo.support.Keys;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
 
@@ -55,6 +56,31 @@ class LoadClientTest {
             assertThat(s.path("lost").asLong(-1)).as(k + " lost").isZero();
             assertThat(s.path("events").asLong()).as(k + " events per turn").isEqualTo(304);
             assertThat(s.path("deliveriesPerSec").asDouble()).as(k + " deliveries/s").isPositive();
+        }
+    }
+
+    @Test
+    void mintedJwtsAuthenticateEachPassIsReportedAndTheSecretIsMasked(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("results.json");
+        String url = base.toString().replaceAll("/$", "");
+        LoadConfig cfg = LoadConfig.parse(new String[] {"--base-url", url, "--jwt-secret", Keys.HS256_SECRET,
+                "--jwt-users", "5", "--env-file", dir.resolve("none.env").toString(), "--benchmarks", "connect,session",
+                "--client-warmup", "0", "--warmup", "0", "--connect-iterations", "10", "--session-iterations", "5",
+                "--passes", "2", "--json", json.toString()}, Map.of());
+        assertThat(cfg.describe().get("jwt-secret")).doesNotContain(Keys.HS256_SECRET);
+        assertThat(cfg.masked("java -Ddiminuendo.auth.jwt-secret=" + Keys.HS256_SECRET + " -jar x.jar"))
+                .doesNotContain(Keys.HS256_SECRET);
+
+        assertThat(LoadClient.run(cfg)).as("exit status (1 = a benchmark failed)").isZero();
+
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        assertThat(report.toString()).doesNotContain(Keys.HS256_SECRET);
+        JsonNode results = report.path("results");
+        for (String key : new String[] {"connect", "connect#2", "session", "session#2"}) {
+            JsonNode targets = results.path(key).path("targets");
+            assertThat(targets.size()).as(key).isEqualTo(1);
+            JsonNode figures = targets.elements().next();
+            assertThat(figures.path(key.startsWith("connect") ? "frameP50Ms" : "p50Ms").asDouble()).as(key).isPositive();
         }
     }
 }

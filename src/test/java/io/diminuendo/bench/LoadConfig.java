@@ -246,15 +246,29 @@ final class LoadConfig {
         }).toArray();
     }
 
-    /** Every setting with where it came from (the API keys are masked). */
+    /** Every setting with where it came from (API keys and the JWT secret masked, also inside --launch). */
     Map<String, String> describe() {
         Map<String, String> out = new LinkedHashMap<>();
         for (String k : values.keySet()) {
             String v = values.get(k);
-            if (k.endsWith("api-key") && v.length() > 4) {
+            if ((k.endsWith("api-key") || k.equals("jwt-secret")) && v.length() > 4) {
                 v = v.substring(0, 4) + "…";
+            } else if (k.equals("launch")) {
+                v = masked(v);
             }
             out.put(k, v + " (" + sources.get(k) + ")");
+        }
+        return out;
+    }
+
+    /** {@code text} with the values of --jwt-secret and the API keys replaced, e.g. in a launch command line. */
+    String masked(String text) {
+        String out = text;
+        for (String k : values.keySet()) {
+            String v = values.get(k);
+            if ((k.endsWith("api-key") || k.equals("jwt-secret")) && v.length() > 4) {
+                out = out.replace(v, v.substring(0, 4) + "…");
+            }
         }
         return out;
     }

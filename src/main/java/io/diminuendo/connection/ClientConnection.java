@@ -16,6 +16,7 @@ import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.stream.FrameSink;
 import io.diminuendo.stream.Subscription;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelPipeline;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.buffer.Buffer;
@@ -106,6 +107,11 @@ public final class ClientConnection implements FrameSink {
 
     WebSocketConnection ws() {
         return ws;
+    }
+
+    /** The Netty pipeline of the connection underneath, or null when it cannot be reached (see {@link Outbox}). */
+    ChannelPipeline pipeline() {
+        return outbox.pipeline();
     }
 
     /** False when frames go through websockets-next's slower {@code sendText} (see {@link Outbox}). */

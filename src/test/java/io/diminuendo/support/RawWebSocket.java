@@ -119,6 +119,22 @@ public final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
+    /**
+     * Sends only the head of a masked frame (first byte, a length of {@code payloadLength}, the mask) and none of its
+     * payload: a frame whose size the server can judge before reading it.
+     */
+    public void sendHead(int firstByte, long payloadLength) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream(14);
+        head.write(firstByte);
+        head.write(0x80 | 127);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            head.write((int) ((payloadLength >>> shift) & 0xff));
+        }
+        head.write(new byte[4]);
+        out.write(head.toByteArray());
+        out.flush();
+    }
+
     /** Reads the next frame, or returns null at the end of the stream or when the peer reset the connection. */
     public Frame read() throws IOException {
         try {

@@ -28,9 +28,9 @@ import io.netty.util.ReferenceCountUtil;
  * closes the TCP connection at once when that exception reaches it, with no close frame, and with the rest of an
  * oversized frame still unread, so the client is sent a reset that can destroy anything in flight to it. This handler,
  * placed before Vert.x's, takes the exception instead and closes the connection like any other gateway close
- * ({@link ClientConnection#close}): frames already queued, then the close frame, then Vert.x waits for the client's
- * close frame (at most its closing timeout) while the decoder reads and drops what the client still sends. Data frames
- * arriving after the violation are dropped.
+ * ({@link ClientConnection#close}), once the requests decoded before the violation have been answered: frames already
+ * queued, then the close frame, then Vert.x waits for the client's close frame (at most its closing timeout) while the
+ * decoder reads and drops what the client still sends. Data frames arriving after the violation are dropped.
  */
 final class FrameViolations extends ChannelInboundHandlerAdapter {
     private static final Logger LOG = Logger.getLogger(FrameViolations.class);
@@ -102,10 +102,13 @@ final class FrameViolations extends ChannelInboundHandlerAdapter {
             return;
         }
         violated = true;
-        client.close(switch (violation.closeStatus().code()) {
+        CloseCode why = switch (violation.closeStatus().code()) {
             case 1009 -> CloseCode.FRAME_TOO_LARGE;
             case 1007 -> CloseCode.INVALID_UTF8;
             default -> CloseCode.PROTOCOL_ERROR;
-        });
+        };
+        // behind the frames decoded before the violation, which websockets-next hands to the endpoint as tasks of
+        // this event loop: they are answered first, then the close goes out
+        ctx.executor().execute(() -> client.close(why));
     }
 }

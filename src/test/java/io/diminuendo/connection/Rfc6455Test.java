@@ -56,6 +56,27 @@ class Rfc6455Test {
     }
 
     @Test
+    void requestsDecodedBeforeAViolationAreAnsweredBeforeTheClose() throws Exception {
+        try (RawWebSocket raw = RawWebSocket.connect(ws, 65536)) {
+            raw.authenticate(Keys.ALICE);
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            for (int i = 0; i < 20; i++) {
+                burst.writeBytes(RawWebSocket.frame(0x80 | RawWebSocket.OP_TEXT,
+                        ("{\"type\":\"ping\",\"id\":\"before-" + i + "\"}").getBytes(StandardCharsets.US_ASCII)));
+            }
+            burst.writeBytes(RawWebSocket.frame(0x80 | 0x40 | RawWebSocket.OP_TEXT, ping("rsv1".getBytes(StandardCharsets.US_ASCII))));
+            raw.sendRaw(burst.toByteArray());
+            for (int i = 0; i < 20; i++) {
+                assertThat(raw.readTextUntil("\"before-" + i + "\"")).contains("pong");
+            }
+            RawWebSocket.Frame last = raw.read();
+            assertThat(last).isNotNull();
+            assertThat(last.opcode()).isEqualTo(RawWebSocket.OP_CLOSE);
+            assertThat(last.closeCode()).isEqualTo(1002);
+        }
+    }
+
+    @Test
     void aTextFrameWithInvalidUtf8ClosesWith1007() throws Exception {
         try (RawWebSocket raw = RawWebSocket.connect(ws, 65536)) {
             raw.authenticate(Keys.ALICE);

@@ -95,6 +95,17 @@ public final class RawWebSocket implements AutoCloseable {
      * as is: frames a standard client would never send, such as RSV bits without an extension or invalid UTF-8.
      */
     public void sendFrame(int firstByte, byte[] payload) throws IOException {
+        sendRaw(frame(firstByte, payload));
+    }
+
+    /** Sends bytes as they are, in one write: several {@link #frame}s then reach the server together. */
+    public void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** One masked frame's bytes: {@code firstByte} (FIN, RSV1–3, opcode), then {@code payload} as is. */
+    public static byte[] frame(int firstByte, byte[] payload) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
         frame.write(firstByte);
         if (payload.length < 126) {
@@ -111,12 +122,11 @@ public final class RawWebSocket implements AutoCloseable {
         }
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask);
+        frame.writeBytes(mask);
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i & 3]);
         }
-        out.write(frame.toByteArray());
-        out.flush();
+        return frame.toByteArray();
     }
 
     /**

@@ -10,7 +10,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** {@code diminuendo.limits.header-timeout}: ten seconds unless set, and start-up refuses a value that is not positive. */
-class HeaderTimeoutSettingsTest {
+class HeaderTimeoutSettingsUnitTest {
     @Test
     void defaultsToTenSeconds() {
         assertThat(config(Map.of()).limits().headerTimeout()).isEqualTo(Duration.ofSeconds(10));

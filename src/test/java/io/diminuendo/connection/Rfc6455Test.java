@@ -34,23 +34,12 @@ class Rfc6455Test {
         return out.toByteArray();
     }
 
-    /** The code of the close frame that ends the connection; fails on a bare TCP close, a reset, or a served ping. */
-    private static int closeCodeAfter(RawWebSocket raw) throws IOException {
-        for (RawWebSocket.Frame f = raw.read(); f != null; f = raw.read()) {
-            if (f.opcode() == RawWebSocket.OP_CLOSE) {
-                return f.closeCode();
-            }
-            assertThat(f.text()).as("nothing served before the close").doesNotContain("pong");
-        }
-        throw new AssertionError("the connection ended without a close frame");
-    }
-
     @Test
     void aFrameWithAnRsvBitAndNoExtensionClosesWith1002() throws Exception {
         try (RawWebSocket raw = RawWebSocket.connect(ws, 65536)) {
             raw.authenticate(Keys.ALICE);
             raw.sendFrame(0x80 | 0x40 | RawWebSocket.OP_TEXT, ping("rsv1".getBytes(StandardCharsets.US_ASCII)));
-            assertThat(closeCodeAfter(raw)).isEqualTo(1002);
+            assertThat(raw.readCloseCode("pong")).isEqualTo(1002);
         }
         assertOthersAreServed();
     }
@@ -82,7 +71,7 @@ class Rfc6455Test {
             raw.authenticate(Keys.ALICE);
             // 0xC3 opens a two-byte sequence that 0x28 does not continue
             raw.sendFrame(0x80 | RawWebSocket.OP_TEXT, ping(new byte[] {(byte) 0xc3, 0x28}));
-            assertThat(closeCodeAfter(raw)).isEqualTo(1007);
+            assertThat(raw.readCloseCode("pong")).isEqualTo(1007);
         }
         assertOthersAreServed();
     }
@@ -95,7 +84,7 @@ class Rfc6455Test {
             int cut = frame.length - 4;
             raw.sendFrame(RawWebSocket.OP_TEXT, Arrays.copyOfRange(frame, 0, cut));
             raw.sendFrame(0x80, Arrays.copyOfRange(frame, cut, frame.length));
-            assertThat(closeCodeAfter(raw)).isEqualTo(1007);
+            assertThat(raw.readCloseCode("pong")).isEqualTo(1007);
         }
     }
 

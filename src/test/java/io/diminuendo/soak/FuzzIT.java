@@ -295,19 +295,7 @@ class FuzzIT {
         }
     }
 
-    private static long rssBytes(GatewayProcess gw) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(gw.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-            }
-        }
-        throw new IllegalStateException("no VmRSS for " + gw.pid());
-    }
 
-    private static double heapAfterGc(GatewayProcess gw) throws Exception {
-        new ProcessBuilder("jcmd", Long.toString(gw.pid()), "GC.run").redirectErrorStream(true).start().waitFor();
-        return gw.metric("jvm_memory_used_bytes", "area=\"heap\"");
-    }
 
     @Test
     void everyRequestIsAnsweredOnceNothingBreaksAndMemoryStaysFlat() throws Exception {
@@ -334,8 +322,8 @@ class FuzzIT {
             Tally warmup = new Tally();
             fuzz(gw, "warm", Math.max(2_000, frames / 10), own, victim, warmup);
             driver.runTurn(streamed, "/sim tokens=200 delay_ms=1");
-            double heapBefore = heapAfterGc(gw);
-            long rssBefore = rssBytes(gw);
+            double heapBefore = gw.heapAfterGc();
+            long rssBefore = gw.rss();
 
             AtomicBoolean fuzzing = new AtomicBoolean(true);
             AtomicLong turns = new AtomicLong();
@@ -352,7 +340,7 @@ class FuzzIT {
             ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
             sampler.scheduleAtFixedRate(() -> {
                 try {
-                    rssPeak.accumulateAndGet(rssBytes(gw), Math::max);
+                    rssPeak.accumulateAndGet(gw.rss(), Math::max);
                 } catch (IOException e) {
                     // the process is gone: the assertions below say so
                 }
@@ -377,8 +365,8 @@ class FuzzIT {
 
             long lastSeq = driver.request("get_session", "sessionId", streamed).path("session").path("lastSeq").asLong();
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> watcher.lastSeq.get() >= lastSeq);
-            double heapAfter = heapAfterGc(gw);
-            long rssAfter = rssBytes(gw);
+            double heapAfter = gw.heapAfterGc();
+            long rssAfter = gw.rss();
             long owed = tally.owed.values().stream().filter(b -> b).count();
             long errorLines = gw.log().lines().filter(l -> l.contains("\"level\":\"ERROR\"") || l.contains(" ERROR ")).count();
             String summary = String.format("fuzz: %d frames in %d s from %d connections at a time (%d connections in all), "

@@ -194,13 +194,29 @@ public final class RawWebSocket implements AutoCloseable {
         return b;
     }
 
-    /** Reads frames until one whose text contains {@code marker}; fails on close or timeout. */
+    /**
+     * Reads frames until the close frame and returns its code; fails when a text frame containing {@code unexpected}
+     * comes first (something served that should not have been), or when the connection ends without a close frame.
+     */
+    public int readCloseCode(String unexpected) throws IOException {
+        for (Frame f = read(); f != null; f = read()) {
+            if (f.opcode() == OP_CLOSE) {
+                return f.closeCode();
+            }
+            if (f.text().contains(unexpected)) {
+                throw new AssertionError("served before the close: " + f.text());
+            }
+        }
+        throw new AssertionError("the connection ended without a close frame");
+    }
+
     /** Sends an {@code authenticate} frame with {@code token} and reads until {@code authenticated} comes back. */
     public void authenticate(String token) throws IOException {
         sendText("{\"type\":\"authenticate\",\"token\":\"" + token + "\"}");
         readTextUntil("\"authenticated\"");
     }
 
+    /** Reads frames until one whose text contains {@code marker}; fails on close or timeout. */
     public String readTextUntil(String marker) throws IOException {
         while (true) {
             Frame f = read();

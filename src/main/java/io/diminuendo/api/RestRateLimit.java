@@ -8,36 +8,26 @@ import jakarta.inject.Inject;
 
 import io.diminuendo.auth.Identity;
 import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.limits.TokenBucket;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.ProtocolException;
 import io.vertx.core.Vertx;
 
 /**
- * The REST API's request rate per user ({@code rest-requests-per-second}, bursts of {@code rest-burst}): a token
- * bucket per (tenant, user), as the WebSocket has per connection. A request over it is refused with 429,
+ * The REST API's request rate per user ({@code rest-requests-per-second}, bursts of {@code rest-burst}): a
+ * {@link TokenBucket} per (tenant, user), as the WebSocket has per connection. A request over it is refused with 429,
  * {@code retryAfterMs} and {@code Retry-After}, before it does anything. Buckets that have filled up again are
  * dropped every minute, so the map holds only users active in the last minute.
  */
 @ApplicationScoped
 public class RestRateLimit {
-    private final Map<User, Bucket> buckets = new ConcurrentHashMap<>();
+    private final Map<User, TokenBucket> buckets = new ConcurrentHashMap<>();
     private final int perSecond;
     private final int burst;
     private final GatewayMetrics metrics;
 
     private record User(String tenantId, String userId) {
-    }
-
-    /** Tokens and when they were last refilled; changed under its own lock. */
-    private static final class Bucket {
-        double tokens;
-        long refilledAtNanos;
-
-        Bucket(int burst) {
-            tokens = burst;
-            refilledAtNanos = System.nanoTime();
-        }
     }
 
     @Inject
@@ -50,32 +40,25 @@ public class RestRateLimit {
 
     /** Takes a token for {@code who}, or refuses the request with {@code rate_limited}. */
     public void admit(Identity who) {
-        Bucket b = buckets.computeIfAbsent(new User(who.tenantId(), who.userId()), u -> new Bucket(burst));
+        TokenBucket b = buckets.computeIfAbsent(new User(who.tenantId(), who.userId()),
+                u -> new TokenBucket(perSecond, burst, System.nanoTime()));
         long retryAfterMs;
         synchronized (b) {
-            refill(b, System.nanoTime());
-            if (b.tokens >= 1) {
-                b.tokens -= 1;
+            if (b.tryTake(System.nanoTime())) {
                 return;
             }
-            retryAfterMs = Math.max(1, (long) Math.ceil((1 - b.tokens) * 1000 / perSecond));
+            retryAfterMs = b.millisUntilToken();
         }
         metrics.limitHit(GatewayMetrics.REST_RATE);
         throw new ProtocolException(ErrorCode.RATE_LIMITED, "more than " + perSecond + " requests per second from "
                 + "this user; retry after " + retryAfterMs + " ms", retryAfterMs);
     }
 
-    private void refill(Bucket b, long now) {
-        b.tokens = Math.min(burst, b.tokens + (now - b.refilledAtNanos) * perSecond / 1e9);
-        b.refilledAtNanos = now;
-    }
-
     private void dropFullBuckets() {
         long now = System.nanoTime();
         buckets.values().removeIf(b -> {
             synchronized (b) {
-                refill(b, now);
-                return b.tokens >= burst;
+                return b.isFull(now);
             }
         });
     }

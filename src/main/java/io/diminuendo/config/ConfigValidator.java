@@ -121,6 +121,9 @@ public class ConfigValidator {
         positive(out, "diminuendo.limits.rest-burst", limits.restBurst());
         positive(out, "diminuendo.limits.reads-per-connection", limits.readsPerConnection());
         positive(out, "diminuendo.limits.read-wait", limits.readWait().toMillis());
+        if (limits.headerTimeout().toMillis() < 1) {
+            out.add("diminuendo.limits.header-timeout must be positive (was " + limits.headerTimeout() + ")");
+        }
         if (limits.maxReplyBytes() > limits.outboundBytes() / 2) {
             out.add("diminuendo.limits.max-reply-bytes (" + limits.maxReplyBytes()
                     + ") must be at most half of diminuendo.limits.outbound-bytes (" + limits.outboundBytes()

@@ -369,6 +369,13 @@ public interface GatewayConfig {
         /** A connection with no activity for this long is closed (1001). */
         @WithDefault("90s")
         Duration idleTimeout();
+
+        /**
+         * An HTTP connection whose request headers are not complete this long after it was accepted (or, kept alive,
+         * after the first byte of its next request) is closed: slow or silent clients cannot hold sockets open.
+         */
+        @WithDefault("10s")
+        Duration headerTimeout();
     }
 
     /** Transport security. */

@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 
 import io.diminuendo.auth.Identity;
 import io.diminuendo.hub.Subscriber;
+import io.diminuendo.limits.TokenBucket;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
 import io.diminuendo.protocol.ErrorCode;
@@ -16,6 +17,7 @@ import io.diminuendo.protocol.ServerFrames;
 import io.diminuendo.stream.FrameSink;
 import io.diminuendo.stream.Subscription;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelPipeline;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
 import io.vertx.core.buffer.Buffer;
@@ -59,8 +61,8 @@ public final class ClientConnection implements FrameSink {
     long expiryTimer = -1;
     boolean admitted;
     volatile long lastActivityNanos = System.nanoTime();
-    private double tokens;
-    private long refilledAtNanos = System.nanoTime();
+    /** Inbound frames per second ({@link InboundLimits}); set as the connection opens, used on its event loop. */
+    private TokenBucket frameRate;
     private int rejectedInRow;
 
     ClientConnection(WebSocketConnection ws, GatewayMetrics metrics, int capacity, long byteCapacity, OutboundBytes total,
@@ -106,6 +108,11 @@ public final class ClientConnection implements FrameSink {
 
     WebSocketConnection ws() {
         return ws;
+    }
+
+    /** The Netty pipeline of the connection underneath, or null when it cannot be reached (see {@link Outbox}). */
+    ChannelPipeline pipeline() {
+        return outbox.pipeline();
     }
 
     /** False when frames go through websockets-next's slower {@code sendText} (see {@link Outbox}). */
@@ -227,12 +234,8 @@ public final class ClientConnection implements FrameSink {
      * Token bucket for inbound frames, called on the connection's event loop. Returns 0 when the frame may
      * proceed, otherwise the number of frames refused in a row (this one included).
      */
-    int takeFrameToken(int perSecond, int burst) {
-        long now = System.nanoTime();
-        tokens = Math.min(burst, tokens + (now - refilledAtNanos) * perSecond / 1e9);
-        refilledAtNanos = now;
-        if (tokens >= 1) {
-            tokens -= 1;
+    int takeFrameToken() {
+        if (frameRate.tryTake(System.nanoTime())) {
             rejectedInRow = 0;
             return 0;
         }
@@ -240,12 +243,12 @@ public final class ClientConnection implements FrameSink {
     }
 
     /** Milliseconds until the token bucket holds a whole token again (at least 1). */
-    long millisUntilToken(int perSecond) {
-        return Math.max(1, (long) Math.ceil((1 - tokens) * 1000 / perSecond));
+    long millisUntilToken() {
+        return frameRate.millisUntilToken();
     }
 
-    void fillBucket(int burst) {
-        tokens = burst;
+    void limitFrames(TokenBucket bucket) {
+        frameRate = bucket;
     }
 
     /** Sends a ping (the sweeper's liveness check); a pong or any frame updates {@link #lastActivityNanos}. */

@@ -70,6 +70,7 @@ public class GatewayEndpoint {
         ClientConnection c = new ClientConnection(ws, metrics, outboundCapacity, outboundBytes, outboundTotal,
                 readsPerConnection);
         inbound.opened(c);
+        FrameViolations.install(c, c.pipeline());
         ws.userData().put(CLIENT, c);
         connections.add(c);
         if (connections.isShuttingDown()) {
@@ -138,9 +139,9 @@ public class GatewayEndpoint {
     }
 
     /**
-     * A frame Netty refused while decoding it (over {@code quarkus.websockets-next.server.max-frame-size}, unmasked,
-     * bad opcode): Netty has already sent the close frame (1009 for an oversized frame) and closes the connection.
-     * The client caused it, so it is not logged as an unhandled server error.
+     * A frame Netty refused while decoding it, on a connection whose pipeline {@link FrameViolations} could not reach
+     * (see {@link Outbox}): Vert.x closes the connection. The client caused it, so it is not logged as an unhandled
+     * server error.
      */
     @OnError
     @NonBlocking

@@ -3,6 +3,7 @@ package io.diminuendo.connection;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.limits.TokenBucket;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.CloseCode;
 import io.diminuendo.protocol.ErrorCode;
@@ -24,9 +25,9 @@ public class InboundLimits {
         this.maxFrameBytes = limits.maxFrameBytes();
     }
 
-    /** Fills a new connection's token bucket to the burst. */
+    /** Gives a new connection its token bucket, full to the burst. */
     void opened(ClientConnection c) {
-        c.fillBucket(limits.frameBurst());
+        c.limitFrames(new TokenBucket(limits.framesPerSecond(), limits.frameBurst(), System.nanoTime()));
     }
 
     /**
@@ -37,7 +38,7 @@ public class InboundLimits {
      */
     boolean admit(ClientConnection c, String text) {
         int perSecond = limits.framesPerSecond();
-        int refused = c.takeFrameToken(perSecond, limits.frameBurst());
+        int refused = c.takeFrameToken();
         if (refused > 0) {
             metrics.limitHit("frame_rate");
             if (refused > limits.maxRejectedFrames()) {
@@ -45,7 +46,7 @@ public class InboundLimits {
                 c.close(CloseCode.TOO_MANY_FRAMES);
             } else {
                 c.sendError(FrameDecoder.peekId(text), ErrorCode.RATE_LIMITED, "more than " + perSecond
-                        + " frames per second; this frame was not processed", c.millisUntilToken(perSecond));
+                        + " frames per second; this frame was not processed", c.millisUntilToken());
             }
             return false;
         }

@@ -13,6 +13,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
@@ -109,6 +110,11 @@ final class Outbox {
     static Queue<ByteBuf> newFrameQueue() {
         return PlatformDependent.hasUnsafe() ? new MpscUnboundedArrayQueue<>(FRAME_QUEUE_CHUNK)
                 : new MpscUnboundedAtomicArrayQueue<>(FRAME_QUEUE_CHUNK);
+    }
+
+    /** The Netty pipeline of the connection underneath; null in the fallback. */
+    ChannelPipeline pipeline() {
+        return ctx == null ? null : ctx.pipeline();
     }
 
     /** True when frames are written in batches straight to the Vert.x connection (false: the fallback). */

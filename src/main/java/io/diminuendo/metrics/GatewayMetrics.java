@@ -102,10 +102,12 @@ public class GatewayMetrics {
     public static final String READ_WAIT = "read_wait";
     /** A REST request over its user's rate, answered 429. */
     public static final String REST_RATE = "rest_rate";
+    /** An HTTP connection closed because its request headers did not arrive within {@code header-timeout}. */
+    public static final String HEADER_TIMEOUT = "header_timeout";
     public static final List<String> LIMITS = List.of("frame_size", "frame_rate", "frame_rate_close",
             "connections_per_user", "connections_per_tenant", "subscriptions_per_connection", "sessions_per_tenant",
             "idle_timeout", "token_expired", "origin", "auth_timeout", OUTBOUND_BYTES, OUTBOUND_BYTES_TOTAL,
-            HISTORY_WAIT, READS_PER_TENANT, READS_PER_CONNECTION, READ_WAIT, REST_RATE);
+            HISTORY_WAIT, READS_PER_TENANT, READS_PER_CONNECTION, READ_WAIT, REST_RATE, HEADER_TIMEOUT);
 
     /** Counts one hit of the named limit ({@code diminuendo_limit_hits_total{limit=…}}). */
     public void limitHit(String limit) {

@@ -7,6 +7,8 @@ package io.diminuendo.protocol;
 public enum CloseCode {
     SHUTTING_DOWN(1001, "server shutting down"),
     IDLE_TIMEOUT(1001, "idle timeout"),
+    PROTOCOL_ERROR(1002, "protocol error"),
+    INVALID_UTF8(1007, "text frame is not valid UTF-8"),
     FRAME_TOO_LARGE(1009, "frame too large"),
     INTERNAL_ERROR(1011, "internal error"),
     SLOW_CONSUMER(4009, "slow consumer: outbound queue overflow, resubscribe with afterSeq"),

@@ -56,7 +56,8 @@ public final class FrameDecoder {
         try {
             root = reader.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new DecodeException(ErrorCode.BAD_REQUEST, null, "frame is not valid JSON");
+            // truncated, or nested deeper than the parser allows: still answered to its id when that comes first
+            throw new DecodeException(ErrorCode.BAD_REQUEST, peekId(text), "frame is not valid JSON");
         }
         return decode(root);
     }

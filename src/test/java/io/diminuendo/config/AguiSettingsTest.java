@@ -1,31 +1,16 @@
 package io.diminuendo.config;
 
+import static io.diminuendo.config.TestConfigs.config;
+import static io.diminuendo.config.TestConfigs.problems;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfigBuilder;
-
 /** The {@code diminuendo.agui.*} settings: their defaults, and start-up refusing bad values, naming the property. */
 class AguiSettingsTest {
-
-    private static GatewayConfig config(Map<String, String> properties) {
-        return new SmallRyeConfigBuilder().withMapping(GatewayConfig.class)
-                .withConverter(Duration.class, 200, new DurationConverter())
-                .withSources(new PropertiesConfigSource(properties, "test", 300)).build()
-                .getConfigMapping(GatewayConfig.class);
-    }
-
-    private static List<String> problems(Map<String, String> properties) {
-        return new ConfigValidator(config(properties), 4_194_304).problems(false);
-    }
-
     @Test
     void theDefaultsCancelOnDisconnectAllowEightMebibytesAndKeepAliveEveryFifteenSeconds() {
         GatewayConfig.Agui agui = config(Map.of()).agui();

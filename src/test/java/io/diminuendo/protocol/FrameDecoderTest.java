@@ -129,6 +129,15 @@ class FrameDecoderTest {
     }
 
     @Test
+    void answersInvalidJsonToTheIdItStartsWith() {
+        assertRefused(() -> decoder.decode("{\"id\":\"t1\",\"type\":\"get_sess"), ErrorCode.BAD_REQUEST, "\"t1\"",
+                "not valid JSON");
+        String deep = "{\"id\":7,\"type\":\"subscribe\",\"sessionId\":" + "[".repeat(3000) + "]".repeat(3000) + "}";
+        assertRefused(() -> decoder.decode(deep), ErrorCode.BAD_REQUEST, "7", "not valid JSON");
+        assertRefused(() -> decoder.decode("{\"type\":\"ping\"} junk"), ErrorCode.BAD_REQUEST, null, "not valid JSON");
+    }
+
+    @Test
     void refusesAMissingOrNonStringType() {
         assertRefused(() -> decode("{'id':'x'}"), ErrorCode.BAD_REQUEST, "\"x\"", "'type'");
         assertRefused(() -> decode("{'type':null}"), ErrorCode.BAD_REQUEST, null, "'type'");

@@ -64,10 +64,6 @@ class SoakIT {
         }
     }
 
-    private static double heapAfterGc(GatewayProcess gw) throws Exception {
-        new ProcessBuilder("jcmd", Long.toString(gw.pid()), "GC.run").redirectErrorStream(true).start().waitFor();
-        return gw.metric("jvm_memory_used_bytes", "area=\"heap\"");
-    }
 
     @Test
     void everySubscriberGetsEveryEventInOrderAndResourcesStayFlat() throws Exception {
@@ -112,7 +108,7 @@ class SoakIT {
                 }
                 driver.drain();
                 if (heapAtStart < 0 && System.nanoTime() > warmupEnd) {
-                    heapAtStart = heapAfterGc(gw);
+                    heapAtStart = gw.heapAfterGc();
                 }
             }
             long lastSeqTotal = 0;
@@ -128,7 +124,7 @@ class SoakIT {
                 }
             }
             double threadsAtEnd = gw.metric("jvm_threads_live_threads", "");
-            double heapAtEnd = heapAfterGc(gw);
+            double heapAtEnd = gw.heapAfterGc();
             String summary = String.format("soak: %d min, %d connections, %d turns, %d events stored, %d deliveries, lost 0; "
                     + "threads %.0f -> %.0f; heap after GC %.1f MB -> %.1f MB", minutes, sockets.size() + 1, turns,
                     lastSeqTotal, delivered, threadsAtStart, threadsAtEnd, heapAtStart / 1e6, heapAtEnd / 1e6);

@@ -159,6 +159,22 @@ public final class GatewayProcess implements AutoCloseable {
         return Metrics.sumIn(get("/q/metrics"), name, label);
     }
 
+    /** The process's heap in use right after a full GC ({@code jcmd <pid> GC.run}), in bytes. */
+    public double heapAfterGc() throws IOException, InterruptedException {
+        new ProcessBuilder("jcmd", Long.toString(pid()), "GC.run").redirectErrorStream(true).start().waitFor();
+        return metric("jvm_memory_used_bytes", "area=\"heap\"");
+    }
+
+    /** The process's resident set size ({@code VmRSS} in {@code /proc/<pid>/status}), in bytes. */
+    public long rss() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmRSS for process " + pid());
+    }
+
     public URI ws() {
         return URI.create("ws://localhost:" + port + "/ws");
     }

@@ -95,6 +95,17 @@ public final class RawWebSocket implements AutoCloseable {
      * as is: frames a standard client would never send, such as RSV bits without an extension or invalid UTF-8.
      */
     public void sendFrame(int firstByte, byte[] payload) throws IOException {
+        sendRaw(frame(firstByte, payload));
+    }
+
+    /** Sends bytes as they are, in one write: several {@link #frame}s then reach the server together. */
+    public void sendRaw(byte[] bytes) throws IOException {
+        out.write(bytes);
+        out.flush();
+    }
+
+    /** One masked frame's bytes: {@code firstByte} (FIN, RSV1–3, opcode), then {@code payload} as is. */
+    public static byte[] frame(int firstByte, byte[] payload) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
         frame.write(firstByte);
         if (payload.length < 126) {
@@ -111,11 +122,26 @@ public final class RawWebSocket implements AutoCloseable {
         }
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask);
+        frame.writeBytes(mask);
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i & 3]);
         }
-        out.write(frame.toByteArray());
+        return frame.toByteArray();
+    }
+
+    /**
+     * Sends only the head of a masked frame (first byte, a length of {@code payloadLength}, the mask) and none of its
+     * payload: a frame whose size the server can judge before reading it.
+     */
+    public void sendHead(int firstByte, long payloadLength) throws IOException {
+        ByteArrayOutputStream head = new ByteArrayOutputStream(14);
+        head.write(firstByte);
+        head.write(0x80 | 127);
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            head.write((int) ((payloadLength >>> shift) & 0xff));
+        }
+        head.write(new byte[4]);
+        out.write(head.toByteArray());
         out.flush();
     }
 
@@ -168,13 +194,29 @@ public final class RawWebSocket implements AutoCloseable {
         return b;
     }
 
-    /** Reads frames until one whose text contains {@code marker}; fails on close or timeout. */
+    /**
+     * Reads frames until the close frame and returns its code; fails when a text frame containing {@code unexpected}
+     * comes first (something served that should not have been), or when the connection ends without a close frame.
+     */
+    public int readCloseCode(String unexpected) throws IOException {
+        for (Frame f = read(); f != null; f = read()) {
+            if (f.opcode() == OP_CLOSE) {
+                return f.closeCode();
+            }
+            if (f.text().contains(unexpected)) {
+                throw new AssertionError("served before the close: " + f.text());
+            }
+        }
+        throw new AssertionError("the connection ended without a close frame");
+    }
+
     /** Sends an {@code authenticate} frame with {@code token} and reads until {@code authenticated} comes back. */
     public void authenticate(String token) throws IOException {
         sendText("{\"type\":\"authenticate\",\"token\":\"" + token + "\"}");
         readTextUntil("\"authenticated\"");
     }
 
+    /** Reads frames until one whose text contains {@code marker}; fails on close or timeout. */
     public String readTextUntil(String marker) throws IOException {
         while (true) {
             Frame f = read();

@@ -205,6 +205,7 @@ const scenarios = {
     const session = await client.createSession({ title: 'epoch' });
     let events = [];
     const resets = [];
+    let subscribedAfterReset = false;
     const sub = await client.subscribe(session.id, {
       afterSeq: 0,
       onEvent: (e) => events.push(e),
@@ -212,12 +213,17 @@ const scenarios = {
         resets.push({ ...info, eventsBefore: events.length });
         events = [];
       },
+      // the replayed events come before the subscribed reply that ends the replay (and carries the epoch)
+      onSubscribed: () => {
+        subscribedAfterReset = resets.length > 0;
+      },
     });
     const epochBefore = sub.epoch;
     await client.send(session.id, `/sim tokens=${tokens} delay_ms=5`);
     await until('50 text deltas', () => events.filter((e) => e.kind === 'text_delta').length >= 50);
     await hook({ hook: 'restart' });
-    await until('the reset and the end of the turn', () => resets.length > 0 && events.some((e) => TERMINAL.has(e.kind)), 120000);
+    await until('the reset, the end of the turn and the subscribed after them',
+      () => subscribedAfterReset && events.some((e) => TERMINAL.has(e.kind)), 120000);
     const result = { sessionId: session.id, epochBefore, epochAfter: sub.epoch, resets, ...summary(events), reconnects: client.reconnects };
     client.close();
     return result;

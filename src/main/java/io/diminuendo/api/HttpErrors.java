@@ -52,6 +52,12 @@ public class HttpErrors {
                 .end(body(codeFor(status), messageFor(status)));
     }
 
+    /** Answers 405 {@code method_not_allowed} with an {@code Allow} header, for routes that take only some methods. */
+    public static void refuseMethod(RoutingContext ctx, String allow, String message) {
+        ctx.response().setStatusCode(405).putHeader("allow", allow).putHeader("content-type", "application/json")
+                .end(body(ErrorCode.METHOD_NOT_ALLOWED, message));
+    }
+
     static String body(ErrorCode code, String message) {
         return Json.obj().str("code", code.wire()).str("message", message).end();
     }

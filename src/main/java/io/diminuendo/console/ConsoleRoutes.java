@@ -13,8 +13,8 @@ import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import io.diminuendo.api.HttpErrors;
 import io.diminuendo.config.GatewayConfig;
-import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.Json;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
@@ -64,10 +64,7 @@ public class ConsoleRoutes {
 
     private static void serve(Router router, String path, Asset asset) {
         router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD).handler(asset::answer);
-        router.route(path).handler(ctx -> ctx.response().setStatusCode(405).putHeader("allow", "GET, HEAD")
-                .putHeader("content-type", "application/json")
-                .end(Json.obj().str("code", ErrorCode.METHOD_NOT_ALLOWED.wire())
-                        .str("message", path + " only answers GET and HEAD").end()));
+        router.route(path).handler(ctx -> HttpErrors.refuseMethod(ctx, "GET, HEAD", path + " only answers GET and HEAD"));
     }
 
     private static byte[] read(String file) {

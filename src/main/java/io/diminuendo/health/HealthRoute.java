@@ -7,6 +7,7 @@ import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import io.diminuendo.api.HttpErrors;
 import io.diminuendo.cluster.Broker;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.protocol.Json;
@@ -41,9 +42,7 @@ public class HealthRoute {
                 .putHeader("content-type", "application/json")
                 .putHeader("cache-control", "no-store")
                 .end(body()));
-        router.route("/health").handler(ctx -> ctx.response().setStatusCode(405).putHeader("allow", "GET")
-                .putHeader("content-type", "application/json")
-                .end("{\"code\":\"method_not_allowed\",\"message\":\"/health only answers GET\"}"));
+        router.route("/health").handler(ctx -> HttpErrors.refuseMethod(ctx, "GET", "/health only answers GET"));
     }
 
     String body() {

@@ -161,7 +161,9 @@ const scenarios = {
       await first.locator('#rename-form button[type="submit"]').click();
       await second.waitForFunction((sel) => document.querySelector(sel)?.textContent.includes('renamed in the first tab'), `${item} .name`);
       await first.locator('#delete').click();
+      // both tabs learn of the delete on their own socket, in no set order: wait for each
       await second.waitForSelector(item, { state: 'detached' });
+      await first.waitForSelector(item, { state: 'detached' });
       return { sessionId, seenTitle, goneFromFirst: await first.locator(item).count() };
     });
   },

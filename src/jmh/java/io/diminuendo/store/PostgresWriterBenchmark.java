@@ -24,8 +24,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * Events/s through the real {@link PostgresEventStore}, the store of a cluster: its bounded queue, its single writer
- * thread and its batches of {@code max-batch-rows} (default 1024) events, each one {@code INSERT … SELECT FROM
- * unnest(…)} in one transaction. The store is built as a pod builds it, minus CDI: its own Agroal pools (read pool
+ * thread and its batches of {@code max-batch-rows} (default 1024) events, each one {@code COPY} into a staging table
+ * and one {@code INSERT … SELECT} in one transaction. The store is built as a pod builds it, minus CDI: its own Agroal pools (read pool
  * of 8, one writer connection) on the configured JDBC URL, the default writer settings, and its start-up hook
  * (migrations under the advisory lock, writer thread).
  * <p>
@@ -62,7 +62,7 @@ public class PostgresWriterBenchmark {
     public void open() throws Exception {
         database = TestDatabases.create();
         metrics = new GatewayMetrics(new SimpleMeterRegistry());
-        store = new PostgresEventStore(BenchStoreConfig.postgresql(TestDatabases.url(database), TestDatabases.USER,
+        store = new PostgresEventStore(StoreSettings.postgresql(TestDatabases.url(database), TestDatabases.USER,
                 TestDatabases.PASSWORD, maxBatchRows), metrics, "bench", fenced);
         store.start();
         load = new WriterLoad();

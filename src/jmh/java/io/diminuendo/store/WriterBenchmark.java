@@ -75,7 +75,7 @@ public class WriterBenchmark {
         readPool = pool(url, 8);
         writerPool = pool(url, 2);
         metrics = new GatewayMetrics(new SimpleMeterRegistry());
-        store = new SqliteEventStore(readPool, writerPool, BenchStoreConfig.sqlite(db.toString(), synchronous, maxBatchRows, checkpointIntervalMs), metrics);
+        store = new SqliteEventStore(readPool, writerPool, StoreSettings.sqlite(db.toString(), synchronous, maxBatchRows, checkpointIntervalMs), metrics);
         store.start();
         load = new WriterLoad();
     }

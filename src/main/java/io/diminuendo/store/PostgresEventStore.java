@@ -1,6 +1,5 @@
 package io.diminuendo.store;
 
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -11,6 +10,9 @@ import java.util.List;
 
 import org.jboss.logging.Logger;
 import org.postgresql.Driver;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.postgresql.copy.CopyManager;
 
 import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
@@ -21,8 +23,8 @@ import io.diminuendo.metrics.GatewayMetrics;
 
 /**
  * PostgreSQL, shared by every pod of a cluster. Reads use an Agroal pool; writes go through this pod's
- * {@link BatchWriter} on a connection of its own, one transaction per batch, the batch's events in one
- * {@code INSERT … SELECT FROM unnest(…)} statement. The primary key (session_id, seq) makes the database refuse a
+ * {@link BatchWriter} on a connection of its own, one transaction per batch, the batch's events copied in with
+ * {@code COPY} and moved into {@code events} by one {@code INSERT … SELECT}. The primary key (session_id, seq) makes the database refuse a
  * second event with a seq that is taken; such an event fails alone (logged, counted in
  * {@code diminuendo_store_seq_conflicts_total}) and the rest of the batch commits, so the writer never wedges on it.
  */
@@ -147,20 +149,35 @@ public final class PostgresEventStore extends WriterBackedStore {
         }
     }
 
-    /** The write connection's statements; events are buffered and inserted as arrays in {@link #flush()}. */
+    /**
+     * The write connection's statements. Events are buffered and, in {@link #flush()}, streamed with {@code COPY} into
+     * a temporary table of this connection, then moved into {@code events} by one
+     * {@code INSERT … SELECT} that skips taken (session, seq) pairs and, fenced, sessions whose lease this pod does
+     * not hold. {@code COPY} is PostgreSQL's cheapest way in for rows (no parameter arrays to build on this side or
+     * to parse on the server's); {@code COPY} alone cannot skip a conflicting row, hence the staging table.
+     */
     static final class PostgresStatements extends SessionStatements {
+        private static final String CREATE_BATCH = """
+                CREATE TEMP TABLE IF NOT EXISTS events_batch
+                  (session_id text, seq bigint, turn_id text, kind text, ts bigint, frame text)
+                  ON COMMIT DELETE ROWS""";
+        private static final String COPY_BATCH = "COPY events_batch (session_id, seq, turn_id, kind, ts, frame) FROM STDIN";
+        /** Empties the staging table as it moves its rows, so a second flush in one transaction starts empty. */
         private static final String INSERT_EVENTS = """
+                WITH b AS (DELETE FROM events_batch RETURNING *)
                 INSERT INTO events (session_id, seq, turn_id, kind, ts, frame)
-                SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
+                SELECT session_id, seq, turn_id, kind, ts, frame FROM b
                 ON CONFLICT (session_id, seq) DO NOTHING""";
         /** The same, fenced: only events of sessions whose lease this pod holds are written. */
         private static final String INSERT_LEASED_EVENTS = """
+                WITH b AS (DELETE FROM events_batch RETURNING *)
                 INSERT INTO events (session_id, seq, turn_id, kind, ts, frame)
-                SELECT u.* FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
-                  AS u(session_id, seq, turn_id, kind, ts, frame)
-                WHERE EXISTS (SELECT 1 FROM session_leases l WHERE l.session_id = u.session_id AND l.pod = ?)
+                SELECT b.session_id, b.seq, b.turn_id, b.kind, b.ts, b.frame FROM b
+                WHERE EXISTS (SELECT 1 FROM session_leases l WHERE l.session_id = b.session_id AND l.pod = ?)
                 ON CONFLICT (session_id, seq) DO NOTHING""";
         private final GatewayMetrics metrics;
+        private final CopyManager copy;
+        private final CopyText rows = new CopyText();
         private final PreparedStatement insertEvents;
         private final PreparedStatement deleteLease;
         private final List<StoredEvent> pending = new ArrayList<>();
@@ -169,10 +186,18 @@ public final class PostgresEventStore extends WriterBackedStore {
         PostgresStatements(Connection c, GatewayMetrics metrics, String fencePod) throws SQLException {
             super(c, "INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
             this.metrics = metrics;
+            this.copy = c.unwrap(PGConnection.class).getCopyAPI();
+            try (Statement s = c.createStatement()) {
+                s.execute(CREATE_BATCH);
+            }
+            if (!c.getAutoCommit()) {
+                // nothing else is pending here; committed now, a later rollback cannot take the table away
+                c.commit();
+            }
             deleteLease = c.prepareStatement("DELETE FROM session_leases WHERE session_id = ?");
             insertEvents = c.prepareStatement(fencePod == null ? INSERT_EVENTS : INSERT_LEASED_EVENTS);
             if (fencePod != null) {
-                insertEvents.setString(7, fencePod);
+                insertEvents.setString(1, fencePod);
             }
         }
 
@@ -187,26 +212,20 @@ public final class PostgresEventStore extends WriterBackedStore {
             if (n == 0) {
                 return;
             }
-            String[] sessions = new String[n];
-            Long[] seqs = new Long[n];
-            String[] turns = new String[n];
-            String[] kinds = new String[n];
-            Long[] times = new Long[n];
-            String[] frames = new String[n];
+            rows.reset();
             for (int i = 0; i < n; i++) {
                 StoredEvent e = pending.get(i);
-                sessions[i] = e.sessionId();
-                seqs[i] = e.seq();
-                turns[i] = e.turnId();
-                kinds[i] = e.kind().wire();
-                times[i] = e.ts();
-                frames[i] = e.frame();
+                rows.text(e.sessionId()).tab().number(e.seq()).tab().text(e.turnId()).tab().text(e.kind().wire())
+                        .tab().number(e.ts()).tab().text(e.frame()).endRow();
             }
-            Array[] arrays = {c.createArrayOf("text", sessions), c.createArrayOf("bigint", seqs),
-                    c.createArrayOf("text", turns), c.createArrayOf("text", kinds), c.createArrayOf("bigint", times),
-                    c.createArrayOf("text", frames)};
-            for (int i = 0; i < arrays.length; i++) {
-                insertEvents.setArray(i + 1, arrays[i]);
+            CopyIn in = copy.copyIn(COPY_BATCH);
+            try {
+                in.writeToCopy(rows.bytes(), 0, rows.length());
+                in.endCopy();
+            } finally {
+                if (in.isActive()) {
+                    in.cancelCopy();
+                }
             }
             int inserted = insertEvents.executeUpdate();
             if (inserted < n) {

@@ -25,6 +25,11 @@ public final class TestDatabases {
     private TestDatabases() {
     }
 
+    /** For {@code @EnabledIf}: this run's store is PostgreSQL. */
+    public static boolean isPostgresql() {
+        return POSTGRESQL;
+    }
+
     /** Creates an empty database and returns its name. */
     public static String create() {
         String name = "diminuendo_test_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16)

@@ -6,21 +6,21 @@ import java.util.Optional;
 import io.diminuendo.config.GatewayConfig;
 
 /**
- * The store settings the writer benchmarks build a store with: the gateway's defaults (read pool of 8, queue 65536,
- * batches of {@code batchRows} rows or 5 ms) but the values under test; the rest of the gateway's configuration is
- * not needed.
+ * The store settings that the writer benchmarks and the store tests build a store with: the gateway's defaults
+ * (read pool of 8, queue 65536, batches of {@code batchRows} rows or 5 ms) but the values under test; the rest of the
+ * gateway's configuration is not needed.
  */
-record BenchStoreConfig(GatewayConfig.StoreKind kind, String path, Optional<String> jdbcUrl,
+record StoreSettings(GatewayConfig.StoreKind kind, String path, Optional<String> jdbcUrl,
         Optional<String> username, Optional<String> password, GatewayConfig.Synchronous synchronous, int batchRows,
         int checkpointMs) implements GatewayConfig.Store {
 
-    static BenchStoreConfig sqlite(String path, GatewayConfig.Synchronous synchronous, int batchRows, int checkpointMs) {
-        return new BenchStoreConfig(GatewayConfig.StoreKind.SQLITE, path, Optional.empty(), Optional.empty(),
+    static StoreSettings sqlite(String path, GatewayConfig.Synchronous synchronous, int batchRows, int checkpointMs) {
+        return new StoreSettings(GatewayConfig.StoreKind.SQLITE, path, Optional.empty(), Optional.empty(),
                 Optional.empty(), synchronous, batchRows, checkpointMs);
     }
 
-    static BenchStoreConfig postgresql(String jdbcUrl, String username, String password, int batchRows) {
-        return new BenchStoreConfig(GatewayConfig.StoreKind.POSTGRESQL, "unused.db", Optional.of(jdbcUrl),
+    static StoreSettings postgresql(String jdbcUrl, String username, String password, int batchRows) {
+        return new StoreSettings(GatewayConfig.StoreKind.POSTGRESQL, "unused.db", Optional.of(jdbcUrl),
                 Optional.of(username), password.isEmpty() ? Optional.empty() : Optional.of(password),
                 GatewayConfig.Synchronous.NORMAL, batchRows, 0);
     }

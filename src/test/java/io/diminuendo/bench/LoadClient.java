@@ -96,7 +96,7 @@ public final class LoadClient {
                 : null;
         List<String> benches = cfg.list("benchmarks");
         for (String b : benches) {
-            if (!List.of("health", "connect", "session", "stream", "backend", "idle").contains(b)) {
+            if (!List.of("health", "connect", "session", "stream", "paced", "backend", "idle").contains(b)) {
                 System.err.println("load client: unknown benchmark '" + b + "'");
                 return 2;
             }
@@ -158,6 +158,9 @@ public final class LoadClient {
                 }
                 if (benches.contains("stream")) {
                     b.stream();
+                }
+                if (benches.contains("paced")) {
+                    new PacedLoad(b, vertx, cfg).run(targets, report);
                 }
                 if (benches.contains("backend")) {
                     b.backend();

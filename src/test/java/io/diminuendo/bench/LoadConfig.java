@@ -63,6 +63,14 @@ final class LoadConfig {
         opt("stream-warmup-tokens", "5000", "text deltas of the warm-up turn (0: none)");
         opt("stream-settle", "10", "seconds without any new delivery after which a subscriber still missing seqs "
                 + "up to the turn's last one is given up on (they count as lost)");
+        opt("paced-sessions", "100", "paced benchmark: sessions streaming at once");
+        opt("paced-rate", "200", "paced benchmark: text deltas per second of each session");
+        opt("paced-subscribers", "10", "paced benchmark: subscriber connections per session");
+        opt("paced-warmup", "5", "paced benchmark: seconds of streaming before the measured window");
+        opt("paced-duration", "10", "paced benchmark: seconds measured");
+        opt("paced-backend", "paced", "paced benchmark: name of the gateway's websocket backend that points at this "
+                + "client (diminuendo.backends.<name>.url=ws://<this host>:<paced-backend-port>/agent)");
+        opt("paced-backend-port", "18790", "paced benchmark: port of the agent backend this client serves");
         opt("backend-tokens", "50000", "text deltas per turn sent straight to the backend");
         opt("idle-connections", "10000", "idle authenticated connections to open and hold");
         opt("idle-batch", "500", "connections opened concurrently per batch");

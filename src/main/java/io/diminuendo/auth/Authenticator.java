@@ -5,15 +5,21 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -33,11 +39,17 @@ public class Authenticator {
     private final JwtVerifier jwt;
     private final Jwks jwks;
     private final Map<String, Identity> apiKeysByDigest;
+    private final byte[] jwtSecret;
+    private final PublicKey jwtPublicKey;
+    /** The start-up warm-up's one-off key: its digest and identity, only while the warm-up runs. */
+    private volatile Map.Entry<String, Identity> warmupKey;
 
     public Authenticator(GatewayConfig config, GatewayMetrics metrics, Vertx vertx) {
         GatewayConfig.Auth auth = config.auth();
         byte[] secret = auth.jwtSecret().map(s -> s.getBytes(StandardCharsets.UTF_8)).orElse(null);
         PublicKey publicKey = auth.jwtPublicKeyLocation().map(Authenticator::readKey).orElse(null);
+        this.jwtSecret = secret;
+        this.jwtPublicKey = publicKey;
         this.jwks = auth.jwksUrl().map(url -> new Jwks(URI.create(url), auth.jwksMinRefreshInterval())).orElse(null);
         this.jwt = secret == null && publicKey == null && jwks == null ? null
                 : new JwtVerifier(secret, publicKey, jwks, auth.issuer().orElse(null), auth.audience().orElse(null),
@@ -66,9 +78,14 @@ public class Authenticator {
         if (token == null || token.isBlank()) {
             throw new InvalidTokenException("missing token");
         }
-        Identity key = apiKeysByDigest.get(digest(token));
+        String digest = digest(token);
+        Identity key = apiKeysByDigest.get(digest);
         if (key != null) {
             return key;
+        }
+        Map.Entry<String, Identity> warmup = warmupKey;
+        if (warmup != null && warmup.getKey().equals(digest)) {
+            return warmup.getValue();
         }
         if (jwt == null || !JwtVerifier.looksLikeJwt(token)) {
             throw new InvalidTokenException("unknown API key or malformed token");
@@ -104,6 +121,69 @@ public class Authenticator {
         } catch (InvalidTokenException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * Opens a key for the start-up warm-up: random, held in memory only, valid for {@code tenantId}/{@code userId}
+     * with every scope until {@link #closeWarmupKey()}.
+     */
+    public String openWarmupKey(String tenantId, String userId) {
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        String key = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+        warmupKey = Map.entry(digest(key), Identity.of(userId, tenantId, "sessions:read sessions:write sessions:admin",
+                Long.MAX_VALUE));
+        return key;
+    }
+
+    public void closeWarmupKey() {
+        warmupKey = null;
+    }
+
+    /**
+     * Runs the JWT verifier {@code rounds} times in process, so its first real token does not pay for class loading
+     * and interpretation: a token signed with the configured HS256 secret, and one per configured public key with a
+     * signature that does not match (the check still runs in full). Nothing when no JWT key is configured.
+     */
+    public void warmJwt(int rounds, String tenantId) {
+        if (jwt == null) {
+            return;
+        }
+        long exp = Clock.systemUTC().instant().getEpochSecond() + 600;
+        String claims = "{\"sub\":\"warmup\",\"tid\":\"" + tenantId + "\",\"scope\":\"sessions:read\",\"exp\":" + exp + "}";
+        String hs = jwtSecret == null ? null : warmupToken("HS256", claims, jwtSecret);
+        String pk = jwtPublicKey == null ? null
+                : warmupToken("EC".equals(jwtPublicKey.getAlgorithm()) ? "ES256" : "RS256", claims, null);
+        for (int i = 0; i < rounds; i++) {
+            for (String token : new String[] {hs, pk}) {
+                if (token == null) {
+                    continue;
+                }
+                try {
+                    jwt.verify(token);
+                } catch (InvalidTokenException expected) {
+                    // the public-key token's signature is not valid: the verification ran, which is the point
+                }
+            }
+        }
+    }
+
+    /** A compact JWS of {@code claims}: HMAC-signed with {@code secret}, or with 64 zero bytes as its signature. */
+    private static String warmupToken(String alg, String claims, byte[] secret) {
+        Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
+        String input = b64.encodeToString(("{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}").getBytes(StandardCharsets.UTF_8))
+                + "." + b64.encodeToString(claims.getBytes(StandardCharsets.UTF_8));
+        byte[] signature = new byte[64];
+        if (secret != null) {
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(new SecretKeySpec(secret, "HmacSHA256"));
+                signature = mac.doFinal(input.getBytes(StandardCharsets.US_ASCII));
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 unavailable", e);
+            }
+        }
+        return input + "." + b64.encodeToString(signature);
     }
 
     private static <T> CompletionStage<T> onContext(CompletionStage<T> stage, Context context) {

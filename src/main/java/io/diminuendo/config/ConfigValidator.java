@@ -100,6 +100,10 @@ public class ConfigValidator {
                     + " credentials)");
         }
         positive(out, "diminuendo.auth.timeout", auth.timeout().toMillis());
+        if (config.warmup().enabled()) {
+            positive(out, "diminuendo.warmup.rounds", config.warmup().rounds());
+            positive(out, "diminuendo.warmup.max-duration", config.warmup().maxDuration().toMillis());
+        }
         GatewayConfig.Limits limits = config.limits();
         positive(out, "diminuendo.limits.max-frame-bytes", limits.maxFrameBytes());
         if (limits.maxFrameBytes() > maxMessageSize) {

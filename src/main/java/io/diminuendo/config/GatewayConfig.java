@@ -61,6 +61,23 @@ public interface GatewayConfig {
         boolean simMenu();
     }
 
+    /** Exercising the gateway's own hot paths over loopback before readiness reports UP (docs/operations.md). */
+    Warmup warmup();
+
+    interface Warmup {
+        /** Run the warm-up at start-up; readiness stays DOWN until it ends. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Rounds of health check, connect, authenticate, create, subscribe, a short turn, delete. */
+        @WithDefault("300")
+        int rounds();
+
+        /** The warm-up stops after this long even if rounds are left. */
+        @WithDefault("10s")
+        Duration maxDuration();
+    }
+
     interface Agui {
         /**
          * A client that closes its response before the run's terminal event cancels the turn, as {@code cancel_turn}

@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * A gateway the load client started itself ({@code --launch}), so that its first pass measures the gateway's first
  * seconds: the command runs with {@code bash -c} (its output goes to a temporary log file), and {@link #start} returns
- * as soon as {@code /health} answers 200, polled every 2 ms.
+ * as soon as the ready URL ({@code /health}, or {@code --ready-url} such as the readiness probe) answers 200, polled
+ * every 2 ms.
  */
 final class Launched {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
@@ -28,14 +29,14 @@ final class Launched {
         this.log = log;
     }
 
-    static Launched start(String command, String baseUrl) throws IOException, InterruptedException {
+    static Launched start(String command, String readyUrl) throws IOException, InterruptedException {
         Path log = Files.createTempFile("diminuendo-launched-", ".log");
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder("bash", "-c", command).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
         Benchmarks.log("launched the gateway (pid %d, output in %s)", p.pid(), log);
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofMillis(200)).build();
-        HttpRequest health = HttpRequest.newBuilder(URI.create(stripSlash(baseUrl) + "/health"))
+        HttpRequest health = HttpRequest.newBuilder(URI.create(readyUrl))
                 .timeout(Duration.ofSeconds(2)).build();
         long deadline = t0 + READY_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
@@ -54,11 +55,8 @@ final class Launched {
             Thread.sleep(2);
         }
         p.destroyForcibly();
-        throw new IllegalStateException("the launched gateway did not answer /health within " + READY_TIMEOUT + "; see " + log);
-    }
-
-    private static String stripSlash(String url) {
-        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        throw new IllegalStateException("the launched gateway did not answer " + readyUrl + " within " + READY_TIMEOUT
+                + "; see " + log);
     }
 
     long pid() {

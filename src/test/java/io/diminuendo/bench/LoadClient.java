@@ -61,7 +61,7 @@ public final class LoadClient {
 
     static int run(LoadConfig cfg) throws Exception {
         Tokens.configure(cfg);
-        Launched launched = cfg.has("launch") ? Launched.start(cfg.get("launch"), cfg.get("base-url")) : null;
+        Launched launched = cfg.has("launch") ? Launched.start(cfg.get("launch"), cfg.readyUrl()) : null;
         try {
             return run(cfg, launched);
         } finally {
@@ -128,7 +128,7 @@ public final class LoadClient {
                 + " iterations discarded before every latency measurement");
         meta.put("tokens", Tokens.describe());
         if (launched != null) {
-            meta.put("launched", "`" + cfg.masked(cfg.get("launch")) + "` (pid " + launched.pid() + "): /health answered "
+            meta.put("launched", "`" + cfg.masked(cfg.get("launch")) + "` (pid " + launched.pid() + "): " + cfg.readyUrl() + " answered "
                     + String.format(Locale.ROOT, "%.0f ms", launched.readyMillis()) + " after the start; the first "
                     + "pass began right after");
         }

@@ -31,6 +31,8 @@ final class LoadConfig {
         opt("launch", "", "command that starts the gateway under test (run with bash -c; use exec so its pid is the "
                 + "gateway's): the client waits for /health to answer, measures at once (no client warm-up unless set), "
                 + "and stops it at the end");
+        opt("ready-url", "", "with --launch: the URL whose 200 means ready (default <base-url>/health); e.g. the "
+                + "readiness probe, http://localhost:9000/q/health/ready, which waits for the gateway's start-up warm-up");
         opt("passes", "1", "run the benchmarks this many times in a row; with --launch, the first pass is the gateway's "
                 + "first seconds and the next ones show it warm");
         opt("urls", "", "the pods of one clustered gateway instead of --base-url, comma separated (http:// or ws:// "
@@ -208,6 +210,15 @@ final class LoadConfig {
 
     String source(String name) {
         return sources.get(name);
+    }
+
+    /** {@code --ready-url}, or the base URL's {@code /health}. */
+    String readyUrl() {
+        if (has("ready-url")) {
+            return get("ready-url");
+        }
+        String base = get("base-url");
+        return (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/health";
     }
 
     boolean has(String name) {

@@ -24,8 +24,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * Events/s through the real {@link PostgresEventStore}, the store of a cluster: its bounded queue, its single writer
- * thread and its batches of {@code max-batch-rows} (default 1024) events, each one {@code COPY} into a staging table
- * and one {@code INSERT … SELECT} in one transaction. The store is built as a pod builds it, minus CDI: its own Agroal pools (read pool
+ * thread and its batches of {@code max-batch-rows} (default 1024) events, each one {@code COPY} in one transaction. The store is built as a pod builds it, minus CDI: its own Agroal pools (read pool
  * of 8, one writer connection) on the configured JDBC URL, the default writer settings, and its start-up hook
  * (migrations under the advisory lock, writer thread).
  * <p>
@@ -47,8 +46,8 @@ public class PostgresWriterBenchmark {
     public int maxBatchRows;
 
     /**
-     * {@code true}: as in a cluster, events are written only for sessions whose lease the pod holds (each batch's
-     * insert checks {@code session_leases}); the benchmark's sessions are leased to it.
+     * {@code true}: as in a cluster, events are written only for sessions whose lease the pod holds (each batch first
+     * reads and locks its sessions' rows of {@code session_leases}); the benchmark's sessions are leased to it.
      */
     @Param({ "false", "true" })
     public boolean fenced;

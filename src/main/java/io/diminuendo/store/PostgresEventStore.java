@@ -2,11 +2,15 @@ package io.diminuendo.store;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Savepoint;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import org.jboss.logging.Logger;
 import org.postgresql.Driver;
@@ -24,7 +28,7 @@ import io.diminuendo.metrics.GatewayMetrics;
 /**
  * PostgreSQL, shared by every pod of a cluster. Reads use an Agroal pool; writes go through this pod's
  * {@link BatchWriter} on a connection of its own, one transaction per batch, the batch's events copied in with
- * {@code COPY} and moved into {@code events} by one {@code INSERT … SELECT}. The primary key (session_id, seq) makes the database refuse a
+ * {@code COPY}. The primary key (session_id, seq) makes the database refuse a
  * second event with a seq that is taken; such an event fails alone (logged, counted in
  * {@code diminuendo_store_seq_conflicts_total}) and the rest of the batch commits, so the writer never wedges on it.
  */
@@ -150,35 +154,29 @@ public final class PostgresEventStore extends WriterBackedStore {
     }
 
     /**
-     * The write connection's statements. Events are buffered and, in {@link #flush()}, streamed with {@code COPY} into
-     * a temporary table of this connection, then moved into {@code events} by one
-     * {@code INSERT … SELECT} that skips taken (session, seq) pairs and, fenced, sessions whose lease this pod does
-     * not hold. {@code COPY} is PostgreSQL's cheapest way in for rows (no parameter arrays to build on this side or
-     * to parse on the server's); {@code COPY} alone cannot skip a conflicting row, hence the staging table.
+     * The write connection's statements. Events are buffered and, in {@link #flush()}, streamed into {@code events}
+     * with {@code COPY} (PostgreSQL's cheapest way in for rows: no parameter arrays to build here or to parse on the
+     * server, rows inserted in bulk), after a savepoint. {@code COPY} cannot skip a row: when a (session, seq) is
+     * already taken the copy fails as a whole, is rolled back to the savepoint, and that batch goes in again with an
+     * {@code INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING}, which keeps every other event. Fenced, the batch
+     * is first narrowed to the sessions whose lease this pod holds.
      */
     static final class PostgresStatements extends SessionStatements {
-        private static final String CREATE_BATCH = """
-                CREATE TEMP TABLE IF NOT EXISTS events_batch
-                  (session_id text, seq bigint, turn_id text, kind text, ts bigint, frame text)
-                  ON COMMIT DELETE ROWS""";
-        private static final String COPY_BATCH = "COPY events_batch (session_id, seq, turn_id, kind, ts, frame) FROM STDIN";
-        /** Empties the staging table as it moves its rows, so a second flush in one transaction starts empty. */
-        private static final String INSERT_EVENTS = """
-                WITH b AS (DELETE FROM events_batch RETURNING *)
+        private static final String COPY_EVENTS = "COPY events (session_id, seq, turn_id, kind, ts, frame) FROM STDIN";
+        private static final String INSERT_SKIPPING_TAKEN = """
                 INSERT INTO events (session_id, seq, turn_id, kind, ts, frame)
-                SELECT session_id, seq, turn_id, kind, ts, frame FROM b
+                SELECT * FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[])
                 ON CONFLICT (session_id, seq) DO NOTHING""";
-        /** The same, fenced: only events of sessions whose lease this pod holds are written. */
-        private static final String INSERT_LEASED_EVENTS = """
-                WITH b AS (DELETE FROM events_batch RETURNING *)
-                INSERT INTO events (session_id, seq, turn_id, kind, ts, frame)
-                SELECT b.session_id, b.seq, b.turn_id, b.kind, b.ts, b.frame FROM b
-                WHERE EXISTS (SELECT 1 FROM session_leases l WHERE l.session_id = b.session_id AND l.pod = ?)
-                ON CONFLICT (session_id, seq) DO NOTHING""";
+        /** Locks the rows it reads: a takeover by another pod waits until this batch has committed. */
+        private static final String HELD_LEASES = "SELECT session_id FROM session_leases WHERE pod = ? AND session_id = ANY(?)"
+                + " FOR SHARE";
+        private static final String UNIQUE_VIOLATION = "23505";
         private final GatewayMetrics metrics;
+        private final String fencePod;
         private final CopyManager copy;
         private final CopyText rows = new CopyText();
-        private final PreparedStatement insertEvents;
+        private final PreparedStatement insertSkippingTaken;
+        private final PreparedStatement heldLeases;
         private final PreparedStatement deleteLease;
         private final List<StoredEvent> pending = new ArrayList<>();
 
@@ -186,19 +184,11 @@ public final class PostgresEventStore extends WriterBackedStore {
         PostgresStatements(Connection c, GatewayMetrics metrics, String fencePod) throws SQLException {
             super(c, "INSERT INTO gateway_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value");
             this.metrics = metrics;
+            this.fencePod = fencePod;
             this.copy = c.unwrap(PGConnection.class).getCopyAPI();
-            try (Statement s = c.createStatement()) {
-                s.execute(CREATE_BATCH);
-            }
-            if (!c.getAutoCommit()) {
-                // nothing else is pending here; committed now, a later rollback cannot take the table away
-                c.commit();
-            }
             deleteLease = c.prepareStatement("DELETE FROM session_leases WHERE session_id = ?");
-            insertEvents = c.prepareStatement(fencePod == null ? INSERT_EVENTS : INSERT_LEASED_EVENTS);
-            if (fencePod != null) {
-                insertEvents.setString(1, fencePod);
-            }
+            insertSkippingTaken = c.prepareStatement(INSERT_SKIPPING_TAKEN);
+            heldLeases = c.prepareStatement(HELD_LEASES);
         }
 
         @Override
@@ -212,13 +202,61 @@ public final class PostgresEventStore extends WriterBackedStore {
             if (n == 0) {
                 return;
             }
+            List<StoredEvent> batch = fencePod == null ? pending : held(pending);
+            int refused = n - batch.size();
+            if (!batch.isEmpty()) {
+                Savepoint beforeCopy = c.setSavepoint();
+                try {
+                    copy(batch);
+                } catch (SQLException e) {
+                    if (!UNIQUE_VIOLATION.equals(e.getSQLState())) {
+                        throw e;
+                    }
+                    c.rollback(beforeCopy);
+                    refused += batch.size() - insertSkippingTaken(batch);
+                }
+            }
+            if (refused > 0) {
+                metrics.storeSeqConflicts.increment(refused);
+                LOG.errorf("%d of %d events were refused by the store: their (session, seq) is taken, or this pod no"
+                        + " longer holds the session's lease (another pod took it over); the stored events are kept"
+                        + " (first in this batch: session %s seq %d)", refused, n, pending.get(0).sessionId(),
+                        pending.get(0).seq());
+            }
+            pending.clear();
+        }
+
+        /** The events of {@code events} whose session's lease this pod holds. */
+        private List<StoredEvent> held(List<StoredEvent> events) throws SQLException {
+            Set<String> sessions = new HashSet<>();
+            events.forEach(e -> sessions.add(e.sessionId()));
+            Set<String> held = new HashSet<>();
+            heldLeases.setString(1, fencePod);
+            heldLeases.setArray(2, c.createArrayOf("text", sessions.toArray()));
+            try (ResultSet rs = heldLeases.executeQuery()) {
+                while (rs.next()) {
+                    held.add(rs.getString(1));
+                }
+            }
+            if (held.size() == sessions.size()) {
+                return events;
+            }
+            List<StoredEvent> out = new ArrayList<>(events.size());
+            for (StoredEvent e : events) {
+                if (held.contains(e.sessionId())) {
+                    out.add(e);
+                }
+            }
+            return out;
+        }
+
+        private void copy(List<StoredEvent> events) throws SQLException {
             rows.reset();
-            for (int i = 0; i < n; i++) {
-                StoredEvent e = pending.get(i);
+            for (StoredEvent e : events) {
                 rows.text(e.sessionId()).tab().number(e.seq()).tab().text(e.turnId()).tab().text(e.kind().wire())
                         .tab().number(e.ts()).tab().text(e.frame()).endRow();
             }
-            CopyIn in = copy.copyIn(COPY_BATCH);
+            CopyIn in = copy.copyIn(COPY_EVENTS);
             try {
                 in.writeToCopy(rows.bytes(), 0, rows.length());
                 in.endCopy();
@@ -227,15 +265,33 @@ public final class PostgresEventStore extends WriterBackedStore {
                     in.cancelCopy();
                 }
             }
-            int inserted = insertEvents.executeUpdate();
-            if (inserted < n) {
-                metrics.storeSeqConflicts.increment(n - inserted);
-                LOG.errorf("%d of %d events were refused by the store: their (session, seq) is taken, or this pod no"
-                        + " longer holds the session's lease (another pod took it over); the stored events are kept"
-                        + " (first in this batch: session %s seq %d)", n - inserted, n, pending.get(0).sessionId(),
-                        pending.get(0).seq());
+        }
+
+        /** Inserts {@code events}, skipping those whose (session, seq) is taken; returns how many went in. */
+        private int insertSkippingTaken(List<StoredEvent> events) throws SQLException {
+            int n = events.size();
+            String[] sessions = new String[n];
+            Long[] seqs = new Long[n];
+            String[] turns = new String[n];
+            String[] kinds = new String[n];
+            Long[] times = new Long[n];
+            String[] frames = new String[n];
+            for (int i = 0; i < n; i++) {
+                StoredEvent e = events.get(i);
+                sessions[i] = e.sessionId();
+                seqs[i] = e.seq();
+                turns[i] = e.turnId();
+                kinds[i] = e.kind().wire();
+                times[i] = e.ts();
+                frames[i] = e.frame();
             }
-            pending.clear();
+            insertSkippingTaken.setArray(1, c.createArrayOf("text", sessions));
+            insertSkippingTaken.setArray(2, c.createArrayOf("bigint", seqs));
+            insertSkippingTaken.setArray(3, c.createArrayOf("text", turns));
+            insertSkippingTaken.setArray(4, c.createArrayOf("text", kinds));
+            insertSkippingTaken.setArray(5, c.createArrayOf("bigint", times));
+            insertSkippingTaken.setArray(6, c.createArrayOf("text", frames));
+            return insertSkippingTaken.executeUpdate();
         }
 
         /**
@@ -252,7 +308,8 @@ public final class PostgresEventStore extends WriterBackedStore {
         @Override
         public void close() throws SQLException {
             deleteLease.close();
-            insertEvents.close();
+            insertSkippingTaken.close();
+            heldLeases.close();
             super.close();
         }
     }

@@ -52,11 +52,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME PORT PROPERTY...: a gateway in the dev profile, its output in $OUT/NAME.log
+# start NAME PORT PROPERTY...: a gateway in the dev profile, its output in $OUT/NAME.log; its management interface
+# (health probes, metrics) on PORT + 1000, so that the gateways of one machine do not all want 9000
 start() {
   local name=$1 port=$2
   shift 2
-  java -Dquarkus.profile=dev -Dquarkus.http.port="$port" "$@" -jar "$JAR" > "$OUT/$name.log" 2>&1 &
+  java -Dquarkus.profile=dev -Dquarkus.http.port="$port" -Dquarkus.management.port=$((port + 1000)) "$@" \
+    -jar "$JAR" > "$OUT/$name.log" 2>&1 &
   PIDS+=($!)
   log "$name: pid $! on port $port (log $OUT/$name.log)"
 }

@@ -40,9 +40,10 @@ import io.vertx.core.http.WebSocketConnectOptions;
  * Runs the gateway's hot paths over loopback, as a client would, once the HTTP server listens and before readiness
  * reports UP: a pod started by a rollout then serves its first users with compiled code rather than paying for
  * class loading and interpretation on their requests. Each round: {@code GET /health}; a WebSocket connection
- * (authenticated by header and by frame, alternately); {@code create_session}, {@code subscribe}, a short turn of the
- * built-in simulator, {@code delete_session}; and the JWT verifier in process. The warm-up's identity is a random
- * key valid only while it runs, in tenant {@value #TENANT}, whose sessions are deleted as it goes.
+ * (authenticated by header and by frame, alternately); {@code create_session}, {@code subscribe}, in one round of ten
+ * a short turn of the built-in simulator, {@code history}, {@code delete_session}; and the JWT verifier in process.
+ * The warm-up's identity is a random key valid only while it runs, in tenant {@value #TENANT}, whose sessions are
+ * deleted as it goes. A round that fails ends the warm-up with a warning; the gateway becomes ready anyway.
  */
 @Readiness
 @ApplicationScoped
@@ -71,11 +72,6 @@ public class Warmup implements HealthCheck {
         return HealthCheckResponse.named("warm-up").status(done).withData("rounds", roundsRun).build();
     }
 
-    /** True once the warm-up is over (or off). */
-    public boolean done() {
-        return done;
-    }
-
     /**
      * Fired once the HTTP server listens. Its options hold the configured port, which is not the bound one when that
      * is 0 (random, as in tests); the configuration holds the bound one by then.
@@ -86,25 +82,27 @@ public class Warmup implements HealthCheck {
         }
         int port = ConfigProvider.getConfig().getOptionalValue("quarkus.http.port", Integer.class)
                 .orElse(server.options().getPort());
-        Thread t = new Thread(() -> run(port), "diminuendo-warmup");
+        String bound = server.options().getHost();
+        // a server on every interface is reached on loopback; one bound to a single address only there
+        String host = bound == null || bound.equals("0.0.0.0") || bound.equals("::") ? "127.0.0.1" : bound;
+        Thread t = new Thread(() -> run(host, port), "diminuendo-warmup");
         t.setDaemon(true);
         t.start();
     }
 
-    private void run(int port) {
+    private void run(String host, int port) {
         long start = System.nanoTime();
         long deadline = start + config.maxDuration().toNanos();
         String key = auth.openWarmupKey(TENANT, "warmup");
-        HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
+        HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(host).setDefaultPort(port)
                 .setKeepAlive(true));
-        WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setDefaultHost("127.0.0.1")
-                .setDefaultPort(port).setMaxConnections(4));
+        WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxConnections(4));
         int rounds = 0;
         try {
             for (; rounds < config.rounds() && System.nanoTime() < deadline; rounds++) {
                 health(http);
                 // the simulator paces even a delay_ms=0 turn with timers (a few ms): one round in ten runs one
-                round(ws, key, rounds % 2 == 0, rounds % 10 == 0);
+                round(ws, host, port, key, rounds % 2 == 0, rounds % 10 == 0);
                 auth.warmJwt(4, TENANT);
                 roundsRun = rounds + 1;
             }
@@ -124,13 +122,14 @@ public class Warmup implements HealthCheck {
     }
 
     /** One client's life: connect, authenticate, create, subscribe, perhaps a turn, history, delete, close. */
-    private void round(WebSocketClient client, String key, boolean header, boolean withTurn) throws Exception {
-        WebSocketConnectOptions options = new WebSocketConnectOptions().setURI("/ws");
+    private void round(WebSocketClient client, String host, int port, String key, boolean header, boolean withTurn)
+            throws Exception {
+        WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(host).setPort(port).setURI("/ws");
         if (header) {
             options.addHeader("Authorization", "Bearer " + key);
         }
         Inbox frames = new Inbox();
-        WebSocket socket = await(client.connect(options.setHost("127.0.0.1")));
+        WebSocket socket = await(client.connect(options));
         socket.textMessageHandler(text -> {
             try {
                 frames.arrived.add(JSON.readTree(text));

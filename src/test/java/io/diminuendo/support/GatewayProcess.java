@@ -39,7 +39,7 @@ public final class GatewayProcess implements AutoCloseable {
 
     /**
      * Starts the jar on a free port with {@code db} as its store and an admin API key ({@link #API_KEY}, user
-     * {@code ivan}, tenant {@code it}), and waits until {@code /health} answers.
+     * {@code ivan}, tenant {@code it}) and the start-up warm-up off, and waits until {@code /health} answers.
      */
     public static GatewayProcess start(Path db, String name, String... extraProperties)
             throws IOException, InterruptedException {
@@ -53,7 +53,9 @@ public final class GatewayProcess implements AutoCloseable {
                 "-Ddiminuendo.auth.api-keys.it.key=" + API_KEY,
                 "-Ddiminuendo.auth.api-keys.it.user-id=ivan",
                 "-Ddiminuendo.auth.api-keys.it.tenant-id=it",
-                "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin"));
+                "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin",
+                // the tests measure and kill processes: no warm-up traffic beside theirs (WarmupTest covers it)
+                "-Ddiminuendo.warmup.enabled=false"));
         props.addAll(List.of(extraProperties));
         GatewayProcess g = launch(name, port, props);
         g.awaitHealthy(STARTUP_TIMEOUT);

@@ -61,6 +61,9 @@ public final class LoadClient {
 
     static int run(LoadConfig cfg) throws Exception {
         Tokens.configure(cfg);
+        if (cfg.has("client-warmup-url")) {
+            warmClientElsewhere(cfg);
+        }
         Launched launched = cfg.has("launch") ? Launched.start(cfg.get("launch"), cfg.readyUrl()) : null;
         try {
             return run(cfg, launched);
@@ -68,6 +71,17 @@ public final class LoadClient {
             if (launched != null) {
                 launched.stop();
             }
+        }
+    }
+
+    /** The client warm-up against {@code --client-warmup-url}, on a Vert.x instance of its own, before any target. */
+    private static void warmClientElsewhere(LoadConfig cfg) throws Exception {
+        Target decoy = Target.of("client warm-up", cfg.get("client-warmup-url"), cfg.get("api-key"), null);
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(Math.max(1, cfg.integer("client-threads"))));
+        try {
+            new Benchmarks(vertx, cfg, new Report(List.of(decoy.label())), List.of(decoy), null).clientWarmup();
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get();
         }
     }
 
@@ -123,7 +137,9 @@ public final class LoadClient {
                 + "open-file limit %d", System.getProperty("java.version"), System.getProperty("java.vm.name"),
                 Runtime.getRuntime().availableProcessors(), cfg.integer("client-threads"), openFileLimit()));
         meta.put("warm-up", (cfg.decimal("client-warmup") > 0 ? cfg.get("client-warmup") + " s of /health and "
-                + cfg.integer("client-warmup-rounds") + " connects and sessions against every target first (client "
+                + cfg.integer("client-warmup-rounds") + " connects and sessions against "
+                + (cfg.has("client-warmup-url") ? cfg.get("client-warmup-url") + ", not a target," : "every target")
+                + " first (client "
                 + "warm-up), then " : "no client warm-up, ") + cfg.integer("warmup")
                 + " iterations discarded before every latency measurement");
         meta.put("tokens", Tokens.describe());
@@ -140,7 +156,9 @@ public final class LoadClient {
         try {
             Benchmarks b = new Benchmarks(vertx, cfg, report, targets, backend);
             long started = System.nanoTime();
-            b.clientWarmup();
+            if (!cfg.has("client-warmup-url")) {
+                b.clientWarmup();
+            }
             int passes = Math.max(1, cfg.integer("passes"));
             for (int pass = 1; pass <= passes; pass++) {
                 report.pass(pass);

@@ -83,4 +83,22 @@ class LoadClientTest {
             assertThat(figures.path(key.startsWith("connect") ? "frameP50Ms" : "p50Ms").asDouble()).as(key).isPositive();
         }
     }
+
+    @Test
+    void theClientCanWarmUpAgainstAnotherGatewayThanTheOneMeasured(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("results.json");
+        String url = base.toString().replaceAll("/$", "");
+        // the test has one gateway: it plays the decoy under another spelling of its address
+        String decoy = url.replace("localhost", "127.0.0.1");
+        LoadConfig cfg = LoadConfig.parse(new String[] {"--base-url", url, "--api-key", "test-key-bench",
+                "--env-file", dir.resolve("none.env").toString(), "--benchmarks", "session",
+                "--client-warmup-url", decoy, "--client-warmup", "0.2", "--client-warmup-rounds", "5",
+                "--warmup", "0", "--session-iterations", "5", "--json", json.toString()}, Map.of());
+
+        assertThat(LoadClient.run(cfg)).as("exit status (1 = a benchmark failed)").isZero();
+
+        JsonNode report = new ObjectMapper().readTree(json.toFile());
+        assertThat(report.path("meta").path("warm-up").asText()).contains(decoy + ", not a target,");
+        assertThat(report.path("results").path("session").path("targets").size()).isEqualTo(1);
+    }
 }

@@ -50,6 +50,9 @@ final class LoadConfig {
         opt("client-warmup", "5", "seconds of /health (plus --client-warmup-rounds connects and sessions) against "
                 + "every target before anything is measured, so the client's own JIT warm-up does not favour the second "
                 + "target (0: off)");
+        opt("client-warmup-url", "", "run the client warm-up against this gateway (e.g. a second one started for the "
+                + "purpose, same credentials) instead of the targets, before --launch starts the measured one: its "
+                + "first pass then shows the gateway's first seconds rather than the client's own JIT warm-up");
         opt("client-warmup-rounds", "2000", "connects and create/delete_session round trips of the client warm-up; "
                 + "they warm the gateway's JIT for those paths as well");
         opt("health-iterations", "1000", "sequential /health requests measured");

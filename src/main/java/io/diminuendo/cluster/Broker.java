@@ -1,5 +1,6 @@
 package io.diminuendo.cluster;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -32,7 +33,15 @@ public interface Broker {
     /** Whether the broker can publish and receive now (readiness). */
     boolean connected();
 
-    void publishEvent(String sessionId, long seq, String kind, String turnId, String epoch, String frame);
+    /** A committed event as it travels between pods: its position, kind, turn and the frame clients receive. */
+    record Event(long seq, String kind, String turnId, String frame) {
+    }
+
+    /**
+     * Publishes committed events of one session, in seq order, with the session's epoch; the other pods' handlers
+     * receive them one by one, in the same order. A broker may carry them in as few messages as it can.
+     */
+    void publishEvents(String sessionId, String epoch, List<Event> events);
 
     void publishSessionChange(String tenantId, String sessionId, String change, String frame);
 

@@ -1,5 +1,6 @@
 package io.diminuendo.cluster;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -26,7 +27,7 @@ final class LocalBroker implements Broker {
     }
 
     @Override
-    public void publishEvent(String sessionId, long seq, String kind, String turnId, String epoch, String frame) {
+    public void publishEvents(String sessionId, String epoch, List<Event> events) {
     }
 
     @Override

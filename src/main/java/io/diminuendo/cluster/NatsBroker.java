@@ -1,8 +1,15 @@
 package io.diminuendo.cluster;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -23,8 +30,9 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * NATS core between pods. Every pod subscribes to {@code <prefix>.x.>}, where session events
  * ({@code x.s.<sessionId>}) and session changes ({@code x.t.<hex tenant>}) are published, on one subscription so
  * that one pod's publications arrive in the order it made them; commands to a pod go to {@code <prefix>.cmd.<pod>}
- * as NATS request/reply. The connection does not echo a pod's own publications back to it. Positions travel in
- * headers, the frame clients receive is the payload, encoded once by the pod that sequenced the event.
+ * as NATS request/reply. The connection does not echo a pod's own publications back to it. A session's events of one
+ * committed batch travel together in one message (see {@link #publishEvents}), each with the frame clients receive,
+ * encoded once by the pod that sequenced it.
  */
 final class NatsBroker implements Broker {
     private static final Logger LOG = Logger.getLogger(NatsBroker.class);
@@ -71,17 +79,34 @@ final class NatsBroker implements Broker {
     }
 
     private void receive(Message m, Handler handler) {
-        metrics.busReceived.increment();
         Headers h = m.getHeaders();
-        String frame = new String(m.getData(), StandardCharsets.UTF_8);
         try {
             if ("e".equals(h.getFirst("t"))) {
-                handler.event(h.getFirst("sid"), Long.parseLong(h.getFirst("seq")), h.getFirst("kind"), h.getFirst("turn"),
-                        h.getFirst("epoch"), h.getFirst("pod"), frame);
+                String sessionId = h.getFirst("sid");
+                String epoch = h.getFirst("epoch");
+                String from = h.getFirst("pod");
+                DataInputStream in = new DataInputStream(new ByteArrayInputStream(m.getData()));
+                int count = Integer.parseInt(h.getFirst("n"));
+                for (int i = 0; i < count; i++) {
+                    long seq = in.readLong();
+                    String kind = new String(in.readNBytes(in.readUnsignedShort()), StandardCharsets.US_ASCII);
+                    int turnLength = in.readInt();
+                    String turn = turnLength < 0 ? null : new String(in.readNBytes(turnLength), StandardCharsets.UTF_8);
+                    String frame = new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
+                    metrics.busReceived.increment();
+                    try {
+                        handler.event(sessionId, seq, kind, turn, epoch, from, frame);
+                    } catch (RuntimeException e) {
+                        // the events after it still apply; a subscriber that misses this one catches it up from the store
+                        LOG.errorf(e, "event %d of session %s from pod %s could not be applied", seq, sessionId, from);
+                    }
+                }
             } else {
-                handler.sessionChanged(h.getFirst("tenant"), h.getFirst("sid"), h.getFirst("change"), frame);
+                metrics.busReceived.increment();
+                handler.sessionChanged(h.getFirst("tenant"), h.getFirst("sid"), h.getFirst("change"),
+                        new String(m.getData(), StandardCharsets.UTF_8));
             }
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             LOG.errorf(e, "a publication from pod %s on %s could not be applied", h.getFirst("pod"), m.getSubject());
         }
     }
@@ -109,15 +134,53 @@ final class NatsBroker implements Broker {
         return nats != null && nats.getStatus() == Connection.Status.CONNECTED;
     }
 
+    /**
+     * One message per run of events (split before it would pass half the server's payload limit): headers name the
+     * session, its epoch and this pod; the payload holds the events back to back, each as its seq (8 bytes), its kind
+     * (2-byte length, ASCII), its turn (4-byte length, -1 for none, UTF-8) and its frame (4-byte length, UTF-8).
+     */
     @Override
-    public void publishEvent(String sessionId, long seq, String kind, String turnId, String epoch, String frame) {
-        Headers h = new Headers().put("t", "e").put("sid", sessionId).put("seq", Long.toString(seq)).put("kind", kind)
-                .put("epoch", epoch).put("pod", pod);
-        if (turnId != null) {
-            h.put("turn", turnId);
+    public void publishEvents(String sessionId, String epoch, List<Event> events) {
+        int limit = (int) Math.max(64 * 1024, nats.getMaxPayload() / 2);
+        ByteArrayOutputStream payload = new ByteArrayOutputStream(4096);
+        DataOutputStream out = new DataOutputStream(payload);
+        int inMessage = 0;
+        try {
+            for (Event e : events) {
+                byte[] frame = e.frame().getBytes(StandardCharsets.UTF_8);
+                if (inMessage > 0 && payload.size() + frame.length + 64 > limit) {
+                    send(sessionId, epoch, inMessage, payload.toByteArray());
+                    payload.reset();
+                    inMessage = 0;
+                }
+                out.writeLong(e.seq());
+                byte[] kind = e.kind().getBytes(StandardCharsets.US_ASCII);
+                out.writeShort(kind.length);
+                out.write(kind);
+                if (e.turnId() == null) {
+                    out.writeInt(-1);
+                } else {
+                    byte[] turn = e.turnId().getBytes(StandardCharsets.UTF_8);
+                    out.writeInt(turn.length);
+                    out.write(turn);
+                }
+                out.writeInt(frame.length);
+                out.write(frame);
+                inMessage++;
+            }
+            if (inMessage > 0) {
+                send(sessionId, epoch, inMessage, payload.toByteArray());
+            }
+        } catch (IOException impossible) {
+            throw new UncheckedIOException(impossible);
         }
-        nats.publish(prefix + ".x.s." + sessionId, h, frame.getBytes(StandardCharsets.UTF_8));
-        metrics.busPublished.increment();
+    }
+
+    private void send(String sessionId, String epoch, int count, byte[] payload) {
+        Headers h = new Headers().put("t", "e").put("sid", sessionId).put("epoch", epoch).put("pod", pod)
+                .put("n", Integer.toString(count));
+        nats.publish(prefix + ".x.s." + sessionId, h, payload);
+        metrics.busPublished.increment(count);
     }
 
     @Override

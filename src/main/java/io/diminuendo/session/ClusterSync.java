@@ -1,5 +1,6 @@
 package io.diminuendo.session;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import jakarta.annotation.Priority;
@@ -24,7 +25,8 @@ import io.vertx.core.Vertx;
 /**
  * Connects this pod's sessions to the other pods' (cluster mode; with the local broker it does nothing):
  * <ul>
- * <li>every event this pod's writer commits is published, with its seq and the session's epoch;</li>
+ * <li>every event this pod's writer commits is published, with its seq and the session's epoch (a committed batch's
+ * events of one session together);</li>
  * <li>events of other pods advance the local copy of their session's stream and reach its local subscribers, and
  * their {@code turn_started} / terminal events tell this pod that a turn runs elsewhere, and where;</li>
  * <li>session changes of other pods update the local registry and reach the tenant's local connections;</li>
@@ -71,12 +73,28 @@ public class ClusterSync {
         vertx.setPeriodic(every, id -> Infrastructure.getDefaultWorkerPool().execute(this::takeOverExpired));
     }
 
+    /**
+     * A committed batch holds each session's events in seq order, usually in runs: each run of one session goes to
+     * the broker as one publication.
+     */
     private void publish(List<StoredEvent> committed) {
-        for (StoredEvent e : committed) {
-            SessionState s = registry.known(e.sessionId());
-            if (s != null) {
-                broker.publishEvent(e.sessionId(), e.seq(), e.kind().wire(), e.turnId(), s.epoch(), e.frame());
+        int from = 0;
+        while (from < committed.size()) {
+            String sessionId = committed.get(from).sessionId();
+            int to = from + 1;
+            while (to < committed.size() && committed.get(to).sessionId().equals(sessionId)) {
+                to++;
             }
+            SessionState s = registry.known(sessionId);
+            if (s != null) {
+                List<Broker.Event> run = new ArrayList<>(to - from);
+                for (int i = from; i < to; i++) {
+                    StoredEvent e = committed.get(i);
+                    run.add(new Broker.Event(e.seq(), e.kind().wire(), e.turnId(), e.frame()));
+                }
+                broker.publishEvents(sessionId, s.epoch(), run);
+            }
+            from = to;
         }
     }
 

@@ -256,6 +256,7 @@ final class BatchWriter {
             }
             statements.flush();
             writeConnection.commit();
+            statements.committed();
             if (lastCommitFailed) {
                 LOG.infof("writer recovered after %d failed attempts", consecutiveFailures);
             }

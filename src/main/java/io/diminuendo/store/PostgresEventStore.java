@@ -158,8 +158,9 @@ public final class PostgresEventStore extends WriterBackedStore {
      * with {@code COPY} (PostgreSQL's cheapest way in for rows: no parameter arrays to build here or to parse on the
      * server, rows inserted in bulk), after a savepoint. {@code COPY} cannot skip a row: when a (session, seq) is
      * already taken the copy fails as a whole, is rolled back to the savepoint, and that batch goes in again with an
-     * {@code INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING}, which keeps every other event. Fenced, the batch
-     * is first narrowed to the sessions whose lease this pod holds.
+     * {@code INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING}, which keeps every other event (as do the flushes
+     * of a transaction past {@link #MAX_COPIES_PER_TRANSACTION}). Fenced, the batch is first narrowed to the sessions
+     * whose lease this pod holds.
      */
     static final class PostgresStatements extends SessionStatements {
         private static final String COPY_EVENTS = "COPY events (session_id, seq, turn_id, kind, ts, frame) FROM STDIN";
@@ -171,6 +172,13 @@ public final class PostgresEventStore extends WriterBackedStore {
         private static final String HELD_LEASES = "SELECT session_id FROM session_leases WHERE pod = ? AND session_id = ANY(?)"
                 + " FOR SHARE";
         private static final String UNIQUE_VIOLATION = "23505";
+        /**
+         * Each copy runs under a savepoint, a subtransaction. PostgreSQL keeps up to 64 of a transaction's
+         * subtransactions in shared memory; past that, every snapshot taken in the database gets slower until the
+         * transaction ends. A batch flushes once per session write between its events, so after this many copies in
+         * one transaction the rest of its events go in with the insert, which needs no savepoint.
+         */
+        static final int MAX_COPIES_PER_TRANSACTION = 32;
         private final GatewayMetrics metrics;
         private final String fencePod;
         private final CopyManager copy;
@@ -179,6 +187,7 @@ public final class PostgresEventStore extends WriterBackedStore {
         private final PreparedStatement heldLeases;
         private final PreparedStatement deleteLease;
         private final List<StoredEvent> pending = new ArrayList<>();
+        private int copiesInTransaction;
 
         /** With a {@code fencePod}, events are only written for sessions whose lease that pod holds. */
         PostgresStatements(Connection c, GatewayMetrics metrics, String fencePod) throws SQLException {
@@ -204,7 +213,10 @@ public final class PostgresEventStore extends WriterBackedStore {
             }
             List<StoredEvent> batch = fencePod == null ? pending : held(pending);
             int refused = n - batch.size();
-            if (!batch.isEmpty()) {
+            if (batch.isEmpty()) {
+                // nothing to write
+            } else if (copiesInTransaction < MAX_COPIES_PER_TRANSACTION) {
+                copiesInTransaction++;
                 Savepoint beforeCopy = c.setSavepoint();
                 try {
                     copy(batch);
@@ -215,6 +227,8 @@ public final class PostgresEventStore extends WriterBackedStore {
                     c.rollback(beforeCopy);
                     refused += batch.size() - insertSkippingTaken(batch);
                 }
+            } else {
+                refused += batch.size() - insertSkippingTaken(batch);
             }
             if (refused > 0) {
                 metrics.storeSeqConflicts.increment(refused);
@@ -224,6 +238,11 @@ public final class PostgresEventStore extends WriterBackedStore {
                         pending.get(0).seq());
             }
             pending.clear();
+        }
+
+        @Override
+        public void committed() {
+            copiesInTransaction = 0;
         }
 
         /** The events of {@code events} whose session's lease this pod holds. */

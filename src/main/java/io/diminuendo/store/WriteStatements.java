@@ -13,6 +13,10 @@ interface WriteStatements extends AutoCloseable {
     /** Writes the buffered appends. */
     void flush() throws SQLException;
 
+    /** The writer's transaction has committed; the next write starts a new one. */
+    default void committed() {
+    }
+
     /** Inserts a session row. */
     void insert(SessionRecord s) throws SQLException;
 

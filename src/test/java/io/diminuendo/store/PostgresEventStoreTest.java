@@ -20,7 +20,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 /**
  * The PostgreSQL store's event writes on a database of their own (in the {@code postgresql} test run): frames stored
  * byte for byte whatever characters they hold (rows travel in {@code COPY}'s text format), a taken (session, seq)
- * refused alone and counted while the writer goes on, the fence of a cluster, and several flushes in one transaction.
+ * refused alone and counted while the writer goes on, the fence of a cluster, and many flushes in one transaction.
  */
 @EnabledIf("io.diminuendo.support.TestDatabases#isPostgresql")
 class PostgresEventStoreTest {
@@ -95,8 +95,9 @@ class PostgresEventStoreTest {
     void sessionWritesBetweenEventsFlushTheBatchWithoutStoringAnythingTwice() throws Exception {
         PostgresEventStore store = open(false);
         long now = System.currentTimeMillis();
-        int sessions = 20;
-        int perSession = 50;
+        // more sessions than copies a transaction may make, so that a shared batch also takes the insert path
+        int sessions = PostgresEventStore.PostgresStatements.MAX_COPIES_PER_TRANSACTION + 8;
+        int perSession = 20;
         // queued without waiting, so session rows and events share batches: each session write flushes first
         for (int s = 0; s < sessions; s++) {
             store.insertSession(new SessionRecord("mixed-" + s, "t", "u", "title", "idle", "{}", "simulated", "e1", now,

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -17,9 +16,7 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import io.diminuendo.connection.ClientConnection;
 import io.diminuendo.connection.ConnectionRegistry;
-import io.diminuendo.protocol.CloseCode;
 import io.diminuendo.support.Keys;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -43,33 +40,8 @@ class ClientLibraryTest {
     }
 
     private JsonNode scenario(String name, Object... kv) {
-        return ConsoleScripts.CLIENT.run(name, args(kv), 120, this::hook);
-    }
-
-    Map<String, Object> args(Object... kv) {
-        Map<String, Object> args = new LinkedHashMap<>();
-        args.put("base", base.toString().replaceAll("/$", ""));
-        for (int i = 0; i < kv.length; i += 2) {
-            args.put((String) kv[i], kv[i + 1]);
-        }
-        return args;
-    }
-
-    /** The scripts' one request: the server closes every connection of a user, as a pod going away does. */
-    Object hook(JsonNode request) {
-        assertThat(request.path("hook").asText()).isEqualTo("drop");
-        return Map.of("closed", dropConnectionsOf(connections, request.path("user").asText()));
-    }
-
-    static int dropConnectionsOf(ConnectionRegistry connections, String user) {
-        List<ClientConnection> mine = new ArrayList<>();
-        for (ClientConnection c : connections.all()) {
-            if (c.identity() != null && c.identity().userId().equals(user)) {
-                mine.add(c);
-            }
-        }
-        mine.forEach(c -> c.close(CloseCode.SHUTTING_DOWN));
-        return mine.size();
+        return ConsoleScripts.CLIENT.run(name, ConsoleScripts.args(Map.of("base", base.toString().replaceAll("/$", "")),
+                kv), 120, ConsoleScripts.dropHook(connections));
     }
 
     static String expectedText(int tokens) {

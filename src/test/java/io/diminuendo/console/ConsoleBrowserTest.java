@@ -44,17 +44,12 @@ class ConsoleBrowserTest {
     }
 
     private JsonNode scenario(String name, Object... kv) {
-        Map<String, Object> args = new LinkedHashMap<>();
-        args.put("base", base.toString());
-        args.put("key", Keys.ALICE);
-        args.put("shots", SHOTS.toString());
-        for (int i = 0; i < kv.length; i += 2) {
-            args.put((String) kv[i], kv[i + 1]);
-        }
-        JsonNode result = ConsoleScripts.BROWSER.run(name, args, 180, request -> {
-            assertThat(request.path("hook").asText()).isEqualTo("drop");
-            return Map.of("closed", ClientLibraryTest.dropConnectionsOf(connections, request.path("user").asText()));
-        });
+        Map<String, Object> fixed = new LinkedHashMap<>();
+        fixed.put("base", base.toString());
+        fixed.put("key", Keys.ALICE);
+        fixed.put("shots", SHOTS.toString());
+        JsonNode result = ConsoleScripts.BROWSER.run(name, ConsoleScripts.args(fixed, kv), 180,
+                ConsoleScripts.dropHook(connections));
         assertThat(strings(result.path("problems"))).as("console errors and blocked resources").isEmpty();
         return result;
     }

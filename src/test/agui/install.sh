@@ -7,10 +7,4 @@ cd "$(dirname "$0")"
 
 # shellcheck source=../require-node.sh
 source ../require-node.sh "AG-UI client tests"
-
-installed=node_modules/.package-lock.json
-if [ -f "$installed" ] && [ "$installed" -nt package-lock.json ] && [ "$installed" -nt package.json ]; then
-  echo "AG-UI test packages are up to date"
-  exit 0
-fi
-npm ci --no-audit --no-fund --loglevel=error
+npm_ci_when_changed "AG-UI test"

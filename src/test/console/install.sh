@@ -11,12 +11,7 @@ cd "$(dirname "$0")"
 # shellcheck source=../require-node.sh
 source ../require-node.sh "console tests"
 
-installed=node_modules/.package-lock.json
-if [ -f "$installed" ] && [ "$installed" -nt package-lock.json ] && [ "$installed" -nt package.json ]; then
-  echo "console test packages are up to date"
-else
-  npm ci --no-audit --no-fund --loglevel=error
-fi
+npm_ci_when_changed "console test"
 
 chromium="${DIMINUENDO_TEST_CHROMIUM:-/usr/bin/chromium}"
 if [ -x "$chromium" ]; then

@@ -1,7 +1,6 @@
 package io.diminuendo.bench;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -333,7 +332,7 @@ final class PacedLoad {
             r.add(l, "deliveries", "deliveries/s (measured window)", received / secs, Kind.RATE);
             r.add(l, "latP50", "emit→receive p50", lat.p50(), Kind.MS);
             r.add(l, "latP99", "emit→receive p99", lat.p99(), Kind.MS);
-            r.add(l, "latP999", "emit→receive p99.9", percentile(all, 0.999), Kind.MS);
+            r.add(l, "latP999", "emit→receive p99.9", Stats.quantile(all.values, all.size, 1, 0.999), Kind.MS);
             r.add(l, "latMax", "emit→receive max", lat.max(), Kind.MS);
             r.add(l, "lost", "lost deliveries", expected - received, Kind.COUNT);
             r.add(l, "cut", "subscribers cut", cut, Kind.COUNT);
@@ -368,17 +367,6 @@ final class PacedLoad {
 
     private static String num(double v) {
         return v == Math.rint(v) ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%s", v);
-    }
-
-    /** Nearest rank, in milliseconds. */
-    private static double percentile(Stats.Samples s, double q) {
-        if (s.size == 0) {
-            return Double.NaN;
-        }
-        long[] sorted = Arrays.copyOf(s.values, s.size);
-        Arrays.sort(sorted);
-        int i = (int) Math.ceil(q * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
     }
 
     private static void sleepUntil(long nanos) throws InterruptedException {

@@ -35,6 +35,16 @@ record Stats(int count, double p50, double p95, double p99, double mean, double 
         return of(samples, n, 1);
     }
 
+    /** The nearest-rank {@code q} quantile of the first {@code n} samples (in {@code unitNanos}), in ms; NaN for none. */
+    static double quantile(long[] samples, int n, long unitNanos, double q) {
+        if (n == 0) {
+            return Double.NaN;
+        }
+        long[] s = Arrays.copyOf(samples, n);
+        Arrays.sort(s);
+        return rank(s, q) * (unitNanos / 1_000_000.0);
+    }
+
     private static long rank(long[] sorted, double q) {
         int i = (int) Math.ceil(q * sorted.length) - 1;
         return sorted[Math.max(0, Math.min(sorted.length - 1, i))];

@@ -11,9 +11,11 @@ import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -43,6 +45,8 @@ public class Authenticator {
     private final PublicKey jwtPublicKey;
     /** The start-up warm-up's one-off key: its digest and identity, only while the warm-up runs. */
     private volatile Map.Entry<String, Identity> warmupKey;
+    /** The tokens {@link #warmJwt} verifies, minted when the warm-up key opens (none without JWT keys). */
+    private volatile List<String> warmupTokens = List.of();
 
     public Authenticator(GatewayConfig config, GatewayMetrics metrics, Vertx vertx) {
         GatewayConfig.Auth auth = config.auth();
@@ -125,7 +129,7 @@ public class Authenticator {
 
     /**
      * Opens a key for the start-up warm-up: random, held in memory only, valid for {@code tenantId}/{@code userId}
-     * with every scope until {@link #closeWarmupKey()}.
+     * with every scope until {@link #closeWarmupKey()}; also mints the tokens {@link #warmJwt} verifies.
      */
     public String openWarmupKey(String tenantId, String userId) {
         byte[] random = new byte[32];
@@ -133,32 +137,42 @@ public class Authenticator {
         String key = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
         warmupKey = Map.entry(digest(key), Identity.of(userId, tenantId, "sessions:read sessions:write sessions:admin",
                 Long.MAX_VALUE));
+        warmupTokens = jwt == null ? List.of() : warmupTokens(tenantId, userId);
         return key;
     }
 
     public void closeWarmupKey() {
         warmupKey = null;
+        warmupTokens = List.of();
     }
 
     /**
-     * Runs the JWT verifier {@code rounds} times in process, so its first real token does not pay for class loading
-     * and interpretation: a token signed with the configured HS256 secret, and one per configured public key with a
-     * signature that does not match (the check still runs in full). Nothing when no JWT key is configured.
+     * A token signed with the configured HS256 secret, and one for the configured public key with a signature that
+     * does not match (its check still runs in full); valid for ten minutes.
      */
-    public void warmJwt(int rounds, String tenantId) {
-        if (jwt == null) {
-            return;
-        }
+    private List<String> warmupTokens(String tenantId, String userId) {
         long exp = Clock.systemUTC().instant().getEpochSecond() + 600;
-        String claims = "{\"sub\":\"warmup\",\"tid\":\"" + tenantId + "\",\"scope\":\"sessions:read\",\"exp\":" + exp + "}";
-        String hs = jwtSecret == null ? null : warmupToken("HS256", claims, jwtSecret);
-        String pk = jwtPublicKey == null ? null
-                : warmupToken("EC".equals(jwtPublicKey.getAlgorithm()) ? "ES256" : "RS256", claims, null);
+        String claims = "{\"sub\":\"" + userId + "\",\"tid\":\"" + tenantId + "\",\"scope\":\"sessions:read\",\"exp\":"
+                + exp + "}";
+        List<String> tokens = new ArrayList<>(2);
+        if (jwtSecret != null) {
+            tokens.add(warmupToken("HS256", claims, jwtSecret));
+        }
+        if (jwtPublicKey != null) {
+            tokens.add(warmupToken("EC".equals(jwtPublicKey.getAlgorithm()) ? "ES256" : "RS256", claims, null));
+        }
+        return tokens;
+    }
+
+    /**
+     * Runs the JWT verifier {@code rounds} times in process on the warm-up's tokens (see {@link #openWarmupKey}), so
+     * the first real token does not pay for class loading and interpretation. Nothing when no JWT key is configured
+     * or no warm-up key is open.
+     */
+    public void warmJwt(int rounds) {
+        List<String> tokens = warmupTokens;
         for (int i = 0; i < rounds; i++) {
-            for (String token : new String[] {hs, pk}) {
-                if (token == null) {
-                    continue;
-                }
+            for (String token : tokens) {
                 try {
                     jwt.verify(token);
                 } catch (InvalidTokenException expected) {

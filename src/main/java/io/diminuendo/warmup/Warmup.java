@@ -103,7 +103,7 @@ public class Warmup implements HealthCheck {
                 health(http);
                 // the simulator paces even a delay_ms=0 turn with timers (a few ms): one round in ten runs one
                 round(ws, host, port, key, rounds % 2 == 0, rounds % 10 == 0);
-                auth.warmJwt(4, TENANT);
+                auth.warmJwt(4);
                 roundsRun = rounds + 1;
             }
             LOG.infof("warm-up: %d rounds in %d ms; ready", rounds, (System.nanoTime() - start) / 1_000_000);

@@ -176,7 +176,7 @@ public class TurnService {
                 });
             }
         }
-        return store.barrier().thenApply(v -> turnId);
+        return store.acknowledgement().thenApply(v -> turnId);
     }
 
     /** Hands the turn to its backend; a backend that throws ends the turn instead of leaving it running. */

@@ -133,9 +133,11 @@ final class BatchWriter {
     }
 
     /**
-     * Completes once every write queued before the call is committed. A barrier is never refused, so barriers do not
-     * pile up: when the queue's last op is a barrier not yet reached, that one is shared (it completes after the same
-     * writes). There is thus at most one barrier per run of writes, and the queue stays within twice its capacity.
+     * Completes once every write queued before the call is committed or answered with a failure; it never fails
+     * itself, and behind streamed events that failed to commit it waits until they are written again. A barrier is
+     * never refused, so barriers do not pile up: when the queue's last op is a barrier not yet reached, that one is
+     * shared (it completes after the same writes). There is thus at most one barrier per run of writes (and at
+     * most one {@link #acknowledgement()} per write), so the queue stays within three times its capacity.
      */
     CompletionStage<Void> barrier() {
         synchronized (barrierLock) {
@@ -145,11 +147,23 @@ final class BatchWriter {
             }
             CompletableFuture<Void> f = new CompletableFuture<>();
             reserved.incrementAndGet();
-            queue.add(new Barrier(f));
+            queue.add(new Barrier(f, true));
             tailBarrier = f;
             tailBarrierAfter = writesQueued.get();
             return f;
         }
+    }
+
+    /**
+     * A barrier that fails with the first batch that fails to commit (see {@link EventLog#acknowledgement()}). It is
+     * not shared, and never refused: its caller queues one right after a write of its own, so there is at most one
+     * per write.
+     */
+    CompletionStage<Void> acknowledgement() {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        reserved.incrementAndGet();
+        queue.add(new Barrier(f, false));
+        return f;
     }
 
     private CompletionStage<Void> submit(Completing op) {
@@ -239,8 +253,9 @@ final class BatchWriter {
     /**
      * Applies and commits one batch; returns false once a {@link Stop} was processed. When the commit fails
      * (disk full, I/O error) the batch is rolled back: streamed events (already delivered to subscribers) stay
-     * queued in {@link #retry} and are written again until they commit, so the stored stream never gets a gap;
-     * every other write is answered with the failure and changes nothing.
+     * queued in {@link #retry} and are written again until they commit, so the stored stream never gets a gap, and
+     * so do barriers, which keep their place behind them (a reader after a barrier must find every event before
+     * it); every other write is answered with the failure and changes nothing.
      */
     private boolean commit(List<WriteOp> batch, long start) {
         Stop stop = null;
@@ -276,7 +291,8 @@ final class BatchWriter {
         int events = 0;
         int released = 0;
         for (WriteOp op : batch) {
-            if (failure != null && (op instanceof Append || op instanceof Stop)) {
+            if (failure != null && (op instanceof Append || op instanceof Barrier b && b.waitsForRetries
+                    || op instanceof Stop)) {
                 retry.add(op);
                 continue;
             }
@@ -483,8 +499,12 @@ final class BatchWriter {
     }
 
     private static final class Barrier extends Completing {
-        Barrier(CompletableFuture<Void> done) {
+        /** Kept with the streamed events of a failed batch (a reader's barrier), or failed with it (a reply's). */
+        final boolean waitsForRetries;
+
+        Barrier(CompletableFuture<Void> done, boolean waitsForRetries) {
             super(done);
+            this.waitsForRetries = waitsForRetries;
         }
 
         @Override

@@ -18,8 +18,20 @@ public interface EventLog {
     /** Runs {@code task} once the write queue has room again (possibly at once, on the calling thread). */
     void whenWritable(Runnable task);
 
-    /** Completes once every write queued before this call is committed. */
+    /**
+     * Completes once every write queued before this call is committed (a request's write: or answered with its
+     * failure). It never fails: while the store cannot write, it waits with the streamed events before it.
+     */
     CompletionStage<Void> barrier();
+
+    /**
+     * Completes like {@link #barrier()}, but fails as soon as a commit fails: the reply to a request that wrote events
+     * is {@code unavailable} then instead of waiting for the store to write again. Nothing read after it is safe to
+     * assume complete; readers use {@link #barrier()}.
+     */
+    default CompletionStage<Void> acknowledgement() {
+        return barrier();
+    }
 
     /** Events of a session with {@code afterSeq < seq <= maxSeq}, ascending, at most {@code limit}. Blocking. */
     List<StoredEvent> readEvents(String sessionId, long afterSeq, long maxSeq, int limit);

@@ -47,6 +47,11 @@ abstract class WriterBackedStore implements EventStore {
     }
 
     @Override
+    public CompletionStage<Void> acknowledgement() {
+        return writer().acknowledgement();
+    }
+
+    @Override
     public void onCommitted(Consumer<List<StoredEvent>> listener) {
         writer().onCommitted(listener);
     }

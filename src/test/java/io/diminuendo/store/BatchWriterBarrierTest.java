@@ -2,11 +2,8 @@ package io.diminuendo.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
-
 import org.junit.jupiter.api.Test;
 
-import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.EventKind;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -19,37 +16,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 class BatchWriterBarrierTest {
     private static final int CAPACITY = 16;
 
-    private final BatchWriter writer = new BatchWriter(null, new GatewayConfig.Writer() {
-        @Override
-        public int queueCapacity() {
-            return CAPACITY;
-        }
-
-        @Override
-        public int maxBatchRows() {
-            return 4;
-        }
-
-        @Override
-        public Duration maxBatchDelay() {
-            return Duration.ofMillis(1);
-        }
-
-        @Override
-        public GatewayConfig.Synchronous synchronous() {
-            return GatewayConfig.Synchronous.NORMAL;
-        }
-
-        @Override
-        public Duration checkpointInterval() {
-            return Duration.ofSeconds(1);
-        }
-
-        @Override
-        public Duration stallThreshold() {
-            return Duration.ofSeconds(5);
-        }
-    }, new GatewayMetrics(new SimpleMeterRegistry()), "running");
+    private final BatchWriter writer = new BatchWriter(null, new WriterSettings(CAPACITY, 4),
+            new GatewayMetrics(new SimpleMeterRegistry()), "running");
 
     private static StoredEvent event(long seq) {
         return new StoredEvent("s", seq, "t", EventKind.TEXT_DELTA, 0, "{}");

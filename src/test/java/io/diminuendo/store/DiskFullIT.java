@@ -29,7 +29,8 @@ import io.diminuendo.support.WsClient;
  * The store's disk fills up mid-stream (a 4 MiB tmpfs, where the machine lets the test mount one; skipped
  * elsewhere, or with {@code -Ddiminuendo.it.disk-full=false}): writes get
  * {@code unavailable}, readiness goes down, streamed events are kept and retried, and when space returns the
- * service resumes with the stored stream complete and contiguous.
+ * service resumes with the stored stream complete and contiguous. A client that subscribes from seq 0 while the
+ * disk is full receives that whole stream once, too.
  */
 @DisabledIfSystemProperty(named = "diminuendo.it.disk-full", matches = "false")
 class DiskFullIT {
@@ -63,7 +64,8 @@ class DiskFullIT {
                 "this machine does not allow mounting a small tmpfs");
         try (GatewayProcess gw = GatewayProcess.start(mount.resolve("diminuendo.db"), "disk-full",
                 "-Ddiminuendo.store.writer.queue-capacity=256")) {
-            try (WsClient c = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY)) {
+            try (WsClient c = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY);
+                    WsClient late = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY)) {
                 String id = c.createSession("disk");
                 c.request("subscribe", "sessionId", id);
                 c.request("send_message", "sessionId", id, "text", "/sim tokens=50");
@@ -73,6 +75,10 @@ class DiskFullIT {
                 fill(filler);
                 c.request("send_message", "sessionId", id, "text", "/sim tokens=3000 delay_ms=0");
                 await().atMost(Duration.ofSeconds(60)).until(() -> ready(gw) == 503);
+                // a client that subscribes from the start now is answered once the events it must replay are stored
+                // (the user message above waits in the writer), not with a replay that stops where the store does
+                String lateSubscribe = WsClient.nextId();
+                late.send(WsClient.frame("subscribe", "sessionId", id, "afterSeq", 0).put("id", lateSubscribe));
                 await().atMost(Duration.ofSeconds(60)).until(() ->
                         "unavailable".equals(c.request("create_session", "title", "while full").path("code").asText()));
                 int sessionsWhileFull = c.request("list_sessions").path("items").size();
@@ -101,6 +107,11 @@ class DiskFullIT {
                 for (int i = 0; i < stored.size(); i++) {
                     assertThat(stored.get(i).path("seq").asLong()).isEqualTo(i + 1);
                 }
+
+                List<JsonNode> lateEvents = new ArrayList<>(late.eventsUntilTurnEnds(id));
+                lateEvents.addAll(late.eventsUntilTurnEnds(id));
+                assertThat(lateEvents).as("the late subscriber's replay and live events").isEqualTo(received);
+                assertThat(late.reply(lateSubscribe).path("type").asText()).isEqualTo("subscribed");
             }
             assertThat(gw.stop()).isTrue();
         } finally {

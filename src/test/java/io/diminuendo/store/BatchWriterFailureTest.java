@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.sqlite.SQLiteDataSource;
 
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.EventKind;
@@ -108,7 +108,10 @@ class BatchWriterFailureTest {
 
         @Override
         public Connection open() throws SQLException {
-            return DriverManager.getConnection("jdbc:sqlite::memory:");
+            // not through DriverManager: under the Quarkus test class loaders it may not see the driver
+            SQLiteDataSource memory = new SQLiteDataSource();
+            memory.setUrl("jdbc:sqlite::memory:");
+            return memory.getConnection();
         }
 
         @Override

@@ -27,7 +27,8 @@ import io.diminuendo.upstream.EventMapper;
  * The JSON codec on the hot paths, in operations/s on one thread: encoding one client event frame
  * ({@link ServerFrames#event}, once per published event), decoding typical client frames with the gateway's
  * {@link FrameDecoder} (default limits), and decoding one §3 {@code content_block_delta} frame as the WebSocket
- * backend does (Jackson tree parse, then {@link BackendEventCodec#decode}).
+ * backend does ({@link BackendEventCodec#decodeFrame}) and as it did before (Jackson tree, then
+ * {@link BackendEventCodec#decode}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -64,9 +65,15 @@ public class CodecBenchmark {
         return decoder.decode(subscribe);
     }
 
+    /** The tree decoding the WebSocket backend used before {@link BackendEventCodec#decodeFrame}. */
     @Benchmark
-    public BackendEvent decodeBackendDelta() throws Exception {
+    public BackendEvent decodeBackendDeltaTree() throws Exception {
         JsonNode frame = JSON.readTree(backendDelta);
         return BackendEventCodec.decode(frame.path("event").asText(null), frame.get("data"));
+    }
+
+    @Benchmark
+    public BackendEventCodec.Frame decodeBackendDelta() throws Exception {
+        return BackendEventCodec.decodeFrame(backendDelta);
     }
 }

@@ -15,9 +15,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import io.diminuendo.upstream.BackendEvent;
 import io.diminuendo.upstream.BackendEventCodec;
 import io.diminuendo.upstream.EventMapper;
@@ -25,7 +22,7 @@ import io.diminuendo.upstream.EventMapper;
 /**
  * Backend event → client event mapping on one thread, in events/s. {@code mapTurn} maps already decoded events
  * (what {@link EventMapper#map} costs); {@code decodeAndMapTurn} starts from the §3 wire frames as the WebSocket
- * backend receives them (Jackson parse + {@link BackendEventCodec#decode} + map), which is what the original
+ * backend receives them ({@link BackendEventCodec#decodeFrame} + map), which is what the original
  * project's "event mapping" figure covered. A new mapper per turn, as {@code TurnService} does.
  */
 @State(Scope.Thread)
@@ -35,8 +32,6 @@ import io.diminuendo.upstream.EventMapper;
 @Measurement(iterations = 5, time = 2)
 @Fork(2)
 public class EventMapperBenchmark {
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private BackendEvent[] turn;
     private String[] wire;
     private BackendEvent.TextDelta textDelta;
@@ -67,10 +62,9 @@ public class EventMapperBenchmark {
         EventMapper mapper = new EventMapper(null);
         EventMapper.Output out = (kind, data) -> bh.consume(data);
         for (String text : wire) {
-            JsonNode frame = JSON.readTree(text);
-            bh.consume(frame.path("turnId").asText(null));
-            BackendEvent e = BackendEventCodec.decode(frame.path("event").asText(null), frame.get("data"));
-            mapper.map(e, out);
+            BackendEventCodec.Frame frame = BackendEventCodec.decodeFrame(text);
+            bh.consume(frame.turnId());
+            mapper.map(frame.event(), out);
         }
     }
 

@@ -1,6 +1,11 @@
 package io.diminuendo.upstream;
 
+import java.io.IOException;
+
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
 
 import io.diminuendo.protocol.Json;
@@ -10,8 +15,175 @@ import io.diminuendo.protocol.Json;
  * WebSocket backend to read and by the standalone simulator to write.
  */
 public final class BackendEventCodec {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String DELTA = "content_block_delta";
 
     private BackendEventCodec() {
+    }
+
+    /** One decoded §3 frame: the turn it belongs to and its event. */
+    public record Frame(String turnId, BackendEvent event) {
+    }
+
+    /**
+     * Decodes a whole §3 frame, {@code {"turnId","event","data"}} with its fields in any order. A
+     * {@code content_block_delta} (nearly every frame of a turn) is read straight from the parser's tokens when its
+     * {@code event} comes before its {@code data}, as encoders write it; any other frame has its {@code data} read as a
+     * tree and given to {@link #decode}. Either way the result and the rules are those of {@link #decode}.
+     *
+     * @throws IOException when the text is not JSON
+     * @throws IllegalArgumentException when it is not a frame ({@code turnId} or {@code event} missing or not a
+     *         string) or a part {@link #decode} requires is missing
+     */
+    public static Frame decodeFrame(String text) throws IOException {
+        try (JsonParser p = JSON.createParser(text)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("a frame is a JSON object");
+            }
+            String turnId = null;
+            String event = null;
+            JsonNode data = null;
+            // the data of a delta read from the tokens: its event, or why it is refused
+            BackendEvent delta = null;
+            IllegalArgumentException refused = null;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                JsonToken value = p.nextToken();
+                switch (field) {
+                    case "turnId" -> turnId = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                    case "event" -> {
+                        String name = value == JsonToken.VALUE_STRING ? p.getText() : null;
+                        if ((delta != null || refused != null) && !DELTA.equals(name)) {
+                            // a repeated 'event' names another kind for the data already read: read it as a tree
+                            return decodeTree(text);
+                        }
+                        event = name;
+                    }
+                    case "data" -> {
+                        // a repeated field counts as its last occurrence, as in a tree
+                        delta = null;
+                        refused = null;
+                        data = null;
+                        if (DELTA.equals(event) && value == JsonToken.START_OBJECT) {
+                            try {
+                                delta = readDelta(p);
+                            } catch (IllegalArgumentException e) {
+                                refused = e;
+                            }
+                        } else {
+                            data = JSON.readTree(p);
+                        }
+                    }
+                    default -> p.skipChildren();
+                }
+            }
+            if (turnId == null || event == null) {
+                throw new IllegalArgumentException("frame without turnId or event");
+            }
+            if (refused != null) {
+                throw refused;
+            }
+            return new Frame(turnId, delta != null ? delta : decode(event, data));
+        }
+    }
+
+    private static Frame decodeTree(String text) throws IOException {
+        JsonNode frame = JSON.readTree(text);
+        JsonNode turnId = frame.get("turnId");
+        JsonNode event = frame.get("event");
+        if (turnId == null || !turnId.isTextual() || event == null || !event.isTextual()) {
+            throw new IllegalArgumentException("frame without turnId or event");
+        }
+        return new Frame(turnId.textValue(), decode(event.textValue(), frame.get("data")));
+    }
+
+    /**
+     * The {@code data} of a {@code content_block_delta}, from its {@code START_OBJECT} to its end: the same event, or
+     * the same refusal, as {@link #decode} gives for its tree. It only throws once the object is read to its end.
+     */
+    private static BackendEvent readDelta(JsonParser p) throws IOException {
+        Integer index = null;
+        boolean hasDelta = false;
+        String type = null;
+        String text = null;
+        String thinking = null;
+        String partialJson = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken value = p.nextToken();
+            if ("index".equals(field)) {
+                index = intValue(p, value);
+            } else if ("delta".equals(field)) {
+                // a repeated field counts as its last occurrence, as in a tree
+                hasDelta = value == JsonToken.START_OBJECT;
+                type = null;
+                text = null;
+                thinking = null;
+                partialJson = null;
+                if (!hasDelta) {
+                    p.skipChildren();
+                    continue;
+                }
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = p.currentName();
+                    String string = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                    p.skipChildren(); // an object or array where a string belongs, or a field not read
+                    switch (name) {
+                        case "type" -> type = string;
+                        case "text" -> text = string;
+                        case "thinking" -> thinking = string;
+                        case "partial_json" -> partialJson = string;
+                        default -> {
+                        }
+                    }
+                }
+            } else {
+                p.skipChildren();
+            }
+        }
+        if (!hasDelta) {
+            throw new IllegalArgumentException("missing object 'delta'");
+        }
+        if (type == null) {
+            throw new IllegalArgumentException("missing string 'type'");
+        }
+        String field = switch (type) {
+            case "text_delta" -> "text";
+            case "thinking_delta" -> "thinking";
+            case "input_json_delta" -> "partial_json";
+            default -> null;
+        };
+        if (field == null) {
+            return new BackendEvent.Unknown(DELTA + "/" + type);
+        }
+        if (index == null) {
+            throw new IllegalArgumentException("missing integer 'index'");
+        }
+        return switch (type) {
+            case "text_delta" -> new BackendEvent.TextDelta(index, requiredText(text, field));
+            case "thinking_delta" -> new BackendEvent.ThinkingDelta(index, requiredText(thinking, field));
+            default -> new BackendEvent.InputJsonDelta(index, requiredText(partialJson, field));
+        };
+    }
+
+    private static String requiredText(String value, String field) {
+        if (value == null) {
+            throw new IllegalArgumentException("missing string '" + field + "'");
+        }
+        return value;
+    }
+
+    /** A number that fits an int (a fraction is cut, as {@link JsonNode#intValue} does), else null. */
+    private static Integer intValue(JsonParser p, JsonToken value) throws IOException {
+        if (value == JsonToken.VALUE_NUMBER_INT) {
+            return p.getNumberType() == JsonParser.NumberType.INT ? p.getIntValue() : null;
+        }
+        if (value == JsonToken.VALUE_NUMBER_FLOAT) {
+            double d = p.getDoubleValue();
+            return d >= Integer.MIN_VALUE && d <= Integer.MAX_VALUE ? (int) d : null;
+        }
+        p.skipChildren();
+        return null;
     }
 
     /** Decodes one event; unknown names become {@link BackendEvent.Unknown}; missing required parts throw. */

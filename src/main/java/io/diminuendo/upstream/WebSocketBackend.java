@@ -9,8 +9,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
@@ -33,7 +31,6 @@ import io.vertx.core.http.WebSocketConnectOptions;
  */
 public final class WebSocketBackend implements AgentBackend, Backends.Startable {
     private static final Logger LOG = Logger.getLogger(WebSocketBackend.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** Upper bound of the history part of a start_turn frame, in characters of JSON. */
     static final int HISTORY_BUDGET_CHARS = 128 * 1024;
 
@@ -182,13 +179,9 @@ public final class WebSocketBackend implements AgentBackend, Backends.Startable 
         String turnId;
         BackendEvent event;
         try {
-            JsonNode frame = JSON.readTree(text);
-            turnId = frame.path("turnId").asText(null);
-            String name = frame.path("event").asText(null);
-            if (turnId == null || name == null) {
-                throw new IllegalArgumentException("frame without turnId or event");
-            }
-            event = BackendEventCodec.decode(name, frame.get("data"));
+            BackendEventCodec.Frame frame = BackendEventCodec.decodeFrame(text);
+            turnId = frame.turnId();
+            event = frame.event();
         } catch (Exception e) {
             malformed.increment();
             return;

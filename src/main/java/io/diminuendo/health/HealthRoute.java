@@ -14,6 +14,9 @@ import io.diminuendo.protocol.Json;
 import io.diminuendo.store.StoreHealth;
 import io.diminuendo.upstream.AgentBackend;
 import io.diminuendo.upstream.Backends;
+import io.quarkus.vertx.http.runtime.RouteConstants;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 
 /**
@@ -22,11 +25,19 @@ import io.vertx.ext.web.Router;
  */
 @ApplicationScoped
 public class HealthRoute {
+    /**
+     * Ahead of every other route but Quarkus's own first handlers: the router tries routes in order, and the REST
+     * layer's route, which matches every path, would otherwise look for a resource on each probe first.
+     */
+    private static final int FIRST = RouteConstants.ROUTE_ORDER_BODY_HANDLER + 1;
+    private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
+    private static final CharSequence NO_STORE = HttpHeaders.createOptimized("no-store");
     private final Backends backends;
     private final StoreHealth store;
     private final String version;
     private final Broker broker;
     private final String storeKind;
+    private volatile Snapshot snapshot;
 
     public HealthRoute(Backends backends, StoreHealth store, Broker broker, GatewayConfig config,
             @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
@@ -38,14 +49,34 @@ public class HealthRoute {
     }
 
     void register(@Observes Router router) {
-        router.get("/health").handler(ctx -> ctx.response()
-                .putHeader("content-type", "application/json")
-                .putHeader("cache-control", "no-store")
-                .end(body()));
-        router.route("/health").handler(ctx -> HttpErrors.refuseMethod(ctx, "GET", "/health only answers GET"));
+        router.get("/health").order(FIRST).handler(ctx -> ctx.response()
+                .putHeader(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+                .putHeader(HttpHeaders.CACHE_CONTROL, NO_STORE)
+                .end(currentBody()));
+        router.route("/health").order(FIRST + 1)
+                .handler(ctx -> HttpErrors.refuseMethod(ctx, "GET", "/health only answers GET"));
     }
 
-    String body() {
+    /**
+     * The body, built at most once per millisecond: under a stream of probes the same answer serves every request of
+     * that millisecond (its {@code ageMs} figures have that resolution anyway).
+     */
+    private Buffer currentBody() {
+        long now = System.currentTimeMillis();
+        Snapshot last = snapshot;
+        if (last != null && last.millis() == now) {
+            return last.body();
+        }
+        // a Vert.x buffer can be written any number of times: each write takes its own slice of the bytes
+        Buffer body = Buffer.buffer(body(now));
+        snapshot = new Snapshot(now, body);
+        return body;
+    }
+
+    private record Snapshot(long millis, Buffer body) {
+    }
+
+    private String body(long now) {
         boolean ok = store.writerHealthy() && broker.connected();
         StringBuilder upstreams = new StringBuilder(96).append('{');
         boolean first = true;
@@ -61,7 +92,7 @@ public class HealthRoute {
             long checkedAt = b.checkedAt();
             Json.Obj o = Json.obj().str("status", b.isUp() ? "up" : "down").raw("latencyMs", format(b.latencyMs()))
                     .num("checkedAt", checkedAt);
-            upstreams.append((checkedAt > 0 ? o.num("ageMs", Math.max(0, System.currentTimeMillis() - checkedAt)) : o).end());
+            upstreams.append((checkedAt > 0 ? o.num("ageMs", Math.max(0, now - checkedAt)) : o).end());
         }
         upstreams.append('}');
         return Json.obj().str("status", ok ? "ok" : "degraded").raw("upstreams", upstreams.toString())

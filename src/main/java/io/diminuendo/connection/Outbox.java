@@ -4,6 +4,7 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -11,7 +12,6 @@ import org.jboss.logging.Logger;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
@@ -250,8 +250,13 @@ final class Outbox {
         return bytes;
     }
 
+    /**
+     * The JDK encodes a string to UTF-8 in bulk (an ASCII string is copied, not examined a character at a time as
+     * Netty's writer does), and the bytes are then copied into a pooled direct buffer behind the frame header.
+     */
     static ByteBuf encode(String text) {
-        int length = ByteBufUtil.utf8Bytes(text);
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        int length = utf8.length;
         int header = length < 126 ? 2 : length <= 0xFFFF ? 4 : 10;
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(header + length);
         buf.writeByte(0x81); // FIN, text
@@ -264,7 +269,7 @@ final class Outbox {
             buf.writeByte(127);
             buf.writeLong(length);
         }
-        ByteBufUtil.reserveAndWriteUtf8(buf, text, length);
+        buf.writeBytes(utf8);
         return buf;
     }
 

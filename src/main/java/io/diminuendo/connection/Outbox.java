@@ -9,6 +9,8 @@ import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jboss.logging.Logger;
+import org.jctools.queues.atomic.unpadded.MpscUnboundedAtomicUnpaddedArrayQueue;
+import org.jctools.queues.unpadded.MpscUnboundedUnpaddedArrayQueue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -19,8 +21,6 @@ import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.internal.PlatformDependent;
-import io.netty.util.internal.shaded.org.jctools.queues.MpscUnboundedArrayQueue;
-import io.netty.util.internal.shaded.org.jctools.queues.atomic.MpscUnboundedAtomicArrayQueue;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -102,14 +102,15 @@ final class Outbox {
     }
 
     /**
-     * Many producers (event loops, the writer, replay workers), one consumer (the connection's event loop): the
-     * JCTools MPSC queue Netty ships (and uses for its event loops' tasks) stores frames in chunks instead of a node
-     * per frame. Unbounded (the connection's {@code pending} count is the bound); small chunks, because every idle
-     * connection holds one (Netty's default of 1,024 slots would add 4 KiB to each).
+     * Many producers (event loops, the writer, replay workers), one consumer (the connection's event loop): a JCTools
+     * MPSC queue stores frames in chunks instead of a node per frame. Unbounded (the connection's {@code pending}
+     * count is the bound); small chunks, because every idle connection holds one (Netty's default of 1,024 slots
+     * would add 4 KiB to each); and unpadded: the padding that keeps a busy queue's indexes on cache lines of their
+     * own made the queue object alone 576 bytes, on every connection.
      */
     static Queue<ByteBuf> newFrameQueue() {
-        return PlatformDependent.hasUnsafe() ? new MpscUnboundedArrayQueue<>(FRAME_QUEUE_CHUNK)
-                : new MpscUnboundedAtomicArrayQueue<>(FRAME_QUEUE_CHUNK);
+        return PlatformDependent.hasUnsafe() ? new MpscUnboundedUnpaddedArrayQueue<>(FRAME_QUEUE_CHUNK)
+                : new MpscUnboundedAtomicUnpaddedArrayQueue<>(FRAME_QUEUE_CHUNK);
     }
 
     /** The Netty pipeline of the connection underneath; null in the fallback. */

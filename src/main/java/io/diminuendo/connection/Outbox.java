@@ -10,7 +10,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.jboss.logging.Logger;
 import org.jctools.queues.atomic.unpadded.MpscUnboundedAtomicUnpaddedArrayQueue;
-import org.jctools.queues.unpadded.MpscUnboundedUnpaddedArrayQueue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -20,7 +19,6 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
-import io.netty.util.internal.PlatformDependent;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.WebSocketConnection;
@@ -106,11 +104,11 @@ final class Outbox {
      * MPSC queue stores frames in chunks instead of a node per frame. Unbounded (the connection's {@code pending}
      * count is the bound); small chunks, because every idle connection holds one (Netty's default of 1,024 slots
      * would add 4 KiB to each); and unpadded: the padding that keeps a busy queue's indexes on cache lines of their
-     * own made the queue object alone 576 bytes, on every connection.
+     * own made the queue object alone 576 bytes, on every connection. The variant on field updaters rather than
+     * {@code Unsafe} offsets, which a native image would have to recompute.
      */
     static Queue<ByteBuf> newFrameQueue() {
-        return PlatformDependent.hasUnsafe() ? new MpscUnboundedUnpaddedArrayQueue<>(FRAME_QUEUE_CHUNK)
-                : new MpscUnboundedAtomicUnpaddedArrayQueue<>(FRAME_QUEUE_CHUNK);
+        return new MpscUnboundedAtomicUnpaddedArrayQueue<>(FRAME_QUEUE_CHUNK);
     }
 
     /** The Netty pipeline of the connection underneath; null in the fallback. */

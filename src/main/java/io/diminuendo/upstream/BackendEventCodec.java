@@ -87,7 +87,11 @@ public final class BackendEventCodec {
         }
     }
 
-    private static Frame decodeTree(String text) throws IOException {
+    /**
+     * The whole frame read as a Jackson tree, then {@link #decode}: what {@link #decodeFrame} falls back to, and the
+     * reading its token path must agree with.
+     */
+    static Frame decodeTree(String text) throws IOException {
         JsonNode frame = JSON.readTree(text);
         JsonNode turnId = frame.get("turnId");
         JsonNode event = frame.get("event");

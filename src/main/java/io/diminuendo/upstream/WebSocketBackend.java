@@ -9,7 +9,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 
-
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.Json;

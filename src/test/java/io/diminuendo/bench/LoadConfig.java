@@ -220,8 +220,7 @@ final class LoadConfig {
         if (has("ready-url")) {
             return get("ready-url");
         }
-        String base = get("base-url");
-        return (base.endsWith("/") ? base.substring(0, base.length() - 1) : base) + "/health";
+        return Target.withoutTrailingSlash(get("base-url")) + "/health";
     }
 
     boolean has(String name) {

@@ -13,7 +13,7 @@ record Target(String label, String baseUrl, String host, int port, boolean ssl, 
         List<Target> pods) {
 
     static Target of(String label, String baseUrl, String apiKey, String pid) {
-        URI u = URI.create(baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl);
+        URI u = URI.create(withoutTrailingSlash(baseUrl));
         String scheme = u.getScheme() == null ? "http" : u.getScheme().toLowerCase();
         boolean ssl = scheme.equals("https") || scheme.equals("wss");
         if (u.getHost() == null) {
@@ -22,6 +22,11 @@ record Target(String label, String baseUrl, String host, int port, boolean ssl, 
         int port = u.getPort() > 0 ? u.getPort() : ssl ? 443 : 80;
         Long p = pid == null || pid.isBlank() ? null : Long.parseLong(pid.trim());
         return new Target(label, baseUrl, u.getHost(), port, ssl, apiKey, p, List.of());
+    }
+
+    /** {@code url} without one trailing {@code /}, so that paths can be appended to it. */
+    static String withoutTrailingSlash(String url) {
+        return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
     }
 
     /**

@@ -159,13 +159,7 @@ class BackendEventCodecTest {
     /** The reference: the whole frame as a tree, then {@link BackendEventCodec#decode}. */
     private static Object treeDecoded(String text) {
         try {
-            JsonNode frame = JSON.readTree(text);
-            JsonNode turnId = frame.get("turnId");
-            JsonNode event = frame.get("event");
-            if (turnId == null || !turnId.isTextual() || event == null || !event.isTextual()) {
-                return "refused";
-            }
-            return new BackendEventCodec.Frame(turnId.textValue(), BackendEventCodec.decode(event.textValue(), frame.get("data")));
+            return BackendEventCodec.decodeTree(text);
         } catch (Exception e) {
             return "refused";
         }

@@ -47,6 +47,10 @@ final class BatchWriter {
     private volatile boolean previousRunUnclean;
     private volatile boolean lastCommitFailed;
     private int consecutiveFailures;
+    /** The message of the last failed commit: a failure for another reason is logged at once. */
+    private String lastFailure;
+    /** Likewise for reopening the write connection after a failure. */
+    private String lastReopenFailure;
     private volatile long batchStartedNanos;
     private volatile boolean stopped;
     private volatile Consumer<List<StoredEvent>> committedListener;
@@ -277,12 +281,16 @@ final class BatchWriter {
             }
             lastCommitFailed = false;
             consecutiveFailures = 0;
+            lastFailure = null;
         } catch (SQLException | RuntimeException e) {
             failure = e;
             lastCommitFailed = true;
             consecutiveFailures++;
             metrics.writerFailures.increment();
-            if (consecutiveFailures == 1 || consecutiveFailures % 100 == 0) {
+            String reason = String.valueOf(e.getMessage());
+            boolean newReason = !reason.equals(lastFailure);
+            lastFailure = reason;
+            if (consecutiveFailures == 1 || consecutiveFailures % 100 == 0 || newReason) {
                 LOG.errorf("writer batch of %d writes failed (%s); requests get unavailable, streamed events are kept"
                         + " and retried (attempt %d)", batch.size(), e.getMessage(), consecutiveFailures);
             }
@@ -361,8 +369,13 @@ final class BatchWriter {
             writeConnection = dialect.open();
             writeConnection.setAutoCommit(false);
             statements = dialect.prepare(writeConnection);
+            lastReopenFailure = null;
         } catch (SQLException e) {
-            LOG.debugf("reopening the write connection failed (will retry): %s", e.getMessage());
+            String reason = String.valueOf(e.getMessage());
+            if (!reason.equals(lastReopenFailure)) {
+                LOG.warnf("reopening the write connection failed (will retry): %s", reason);
+            }
+            lastReopenFailure = reason;
         }
     }
 

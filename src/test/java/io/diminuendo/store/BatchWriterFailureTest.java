@@ -11,6 +11,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -93,12 +96,52 @@ class BatchWriterFailureTest {
     }
 
     /**
+     * A failing writer logs its first failure, not each retry; but a failure for another reason is logged at once, so
+     * that the log names what keeps the writer from recovering once the first cause is gone.
+     */
+    @Test
+    void aFailureForAnotherReasonIsLoggedAtOnce() throws Exception {
+        List<String> errors = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                if (r.getLevel().intValue() >= Level.SEVERE.intValue()) {
+                    errors.add(String.valueOf(r.getMessage()));
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(BatchWriter.class.getName());
+        log.addHandler(capture);
+        try {
+            writer.start();
+            disk.full = true;
+            assertThat(writer.tryAppend(event(1))).isTrue();
+            await().atMost(Duration.ofSeconds(10)).until(() -> metrics.writerFailures.count() >= 3);
+            assertThat(errors).as("three failures for one reason").hasSize(1);
+            disk.reason = "UNIQUE constraint failed: events.session_id, events.seq";
+            await().atMost(Duration.ofSeconds(10)).until(() -> errors.size() == 2);
+            assertThat(errors.get(1)).contains("UNIQUE constraint failed");
+        } finally {
+            log.removeHandler(capture);
+        }
+    }
+
+    /**
      * A write connection (in-memory SQLite, only for its transaction calls) whose statements keep appends and session
      * rows in lists, and whose flush fails like a full disk while {@link #full} is set. What a failed transaction
      * wrote is dropped with its statements, as a rollback would.
      */
     private static final class FillableDisk implements WriterDialect {
         volatile boolean full;
+        volatile String reason = "database or disk is full";
         final List<StoredEvent> stored = new CopyOnWriteArrayList<>();
         final List<SessionRecord> sessions = new CopyOnWriteArrayList<>();
 
@@ -132,7 +175,7 @@ class BatchWriterFailureTest {
                 @Override
                 public void flush() throws SQLException {
                     if (full) {
-                        throw new SQLException("database or disk is full");
+                        throw new SQLException(reason);
                     }
                 }
 

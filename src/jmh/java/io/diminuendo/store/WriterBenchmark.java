@@ -22,8 +22,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import io.agroal.api.AgroalDataSource;
-import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -60,8 +58,7 @@ public class WriterBenchmark {
 
     private WriterLoad load;
     private Path dir;
-    private AgroalDataSource readPool;
-    private AgroalDataSource writerPool;
+    private SqliteStoreUnderTest opened;
     private SqliteEventStore store;
     private GatewayMetrics metrics;
 
@@ -71,23 +68,19 @@ public class WriterBenchmark {
         Files.createDirectories(base);
         dir = Files.createTempDirectory(base.toAbsolutePath(), "writer-");
         Path db = dir.resolve("diminuendo.db");
-        String url = "jdbc:sqlite:" + db + "?journal_mode=WAL&busy_timeout=5000&synchronous=NORMAL";
-        readPool = pool(url, 8);
-        writerPool = pool(url, 2);
         metrics = new GatewayMetrics(new SimpleMeterRegistry());
-        store = new SqliteEventStore(readPool, writerPool, StoreSettings.sqlite(db.toString(), synchronous, maxBatchRows, checkpointIntervalMs), metrics);
-        store.start();
+        opened = SqliteStoreUnderTest.start(StoreSettings.sqlite(db.toString(), synchronous, maxBatchRows,
+                checkpointIntervalMs), metrics);
+        store = opened.store;
         load = new WriterLoad();
     }
 
     @TearDown(Level.Iteration)
     public void close() throws IOException {
-        store.drainAndStop();
+        opened.close();
         // the store's own meters: how full its batches were and how long a commit took
         System.out.printf(" (%d batches, mean %.0f rows, mean commit %.2f ms)", metrics.batchSize.count(),
                 metrics.batchSize.mean(), metrics.commitLatency.mean(TimeUnit.MILLISECONDS));
-        readPool.close();
-        writerPool.close();
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         }
@@ -97,11 +90,5 @@ public class WriterBenchmark {
     @OperationsPerInvocation(WriterLoad.ROWS)
     public void appendBatched() throws Exception {
         load.appendAndCommit(store);
-    }
-
-    private static AgroalDataSource pool(String url, int maxSize) throws Exception {
-        return AgroalDataSource.from(new AgroalDataSourceConfigurationSupplier()
-                .connectionPoolConfiguration(p -> p.minSize(0).maxSize(maxSize)
-                        .connectionFactoryConfiguration(f -> f.jdbcUrl(url).connectionProviderClassName("org.sqlite.JDBC"))));
     }
 }

@@ -143,6 +143,9 @@ public class ConfigValidator {
         if (writer.checkpointInterval().isNegative()) {
             out.add("diminuendo.store.writer.checkpoint-interval must not be negative (0 disables the background checkpoint)");
         }
+        if (writer.lowSpaceBytes() < 0) {
+            out.add("diminuendo.store.writer.low-space-bytes must not be negative (0 turns the low-space mode off)");
+        }
         if (writer.maxBatchDelay().isNegative()) {
             out.add("diminuendo.store.writer.max-batch-delay must not be negative");
         }

@@ -262,6 +262,14 @@ public interface GatewayConfig {
         @WithDefault("100ms")
         Duration checkpointInterval();
 
+        /**
+         * SQLite only: below this many free bytes on the store's volume the writer checkpoints after every commit, so
+         * the WAL stays a few pages long and the space goes to the data (a WAL that takes the last free bytes wedges
+         * the store: the checkpoint that would let it start over needs them). 0 turns this off.
+         */
+        @WithDefault("67108864")
+        long lowSpaceBytes();
+
         /** Readiness reports the writer stalled when work has waited longer than this. */
         @WithDefault("10s")
         Duration stallThreshold();

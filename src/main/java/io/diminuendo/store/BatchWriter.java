@@ -361,7 +361,11 @@ final class BatchWriter {
         }
         try {
             statements.close();
-            writeConnection.close();
+        } catch (SQLException e) {
+            LOG.debugf("closing the failed write connection's statements: %s", e.getMessage());
+        }
+        try {
+            writeConnection.close(); // even when its statements would not close: the pool holds only two
         } catch (SQLException e) {
             LOG.debugf("closing the failed write connection: %s", e.getMessage());
         }

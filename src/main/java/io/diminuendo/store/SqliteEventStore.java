@@ -1,6 +1,7 @@
 package io.diminuendo.store;
 
 import java.io.IOException;
+import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -30,12 +31,16 @@ public final class SqliteEventStore extends WriterBackedStore {
     private final BatchWriter writer;
     /** Null when checkpoints are left to SQLite's autocheckpoint ({@code checkpoint-interval=0}). */
     private final Checkpointer checkpointer;
+    private final GatewayMetrics metrics;
+    private final LowSpace lowSpace;
 
     SqliteEventStore(AgroalDataSource readPool, AgroalDataSource writerSource, GatewayConfig.Store config,
             GatewayMetrics metrics) {
         this.readPool = readPool;
         this.writerSource = writerSource;
         this.config = config;
+        this.metrics = metrics;
+        this.lowSpace = new LowSpace(config.writer().lowSpaceBytes());
         Duration checkpointInterval = config.writer().checkpointInterval();
         this.checkpointer = checkpointInterval.isZero() ? null
                 : new Checkpointer(writerSource::getConnection, checkpointInterval);
@@ -47,6 +52,8 @@ public final class SqliteEventStore extends WriterBackedStore {
         if (dir != null) {
             Files.createDirectories(dir);
         }
+        lowSpace.watch(Files.getFileStore(dir != null ? dir : Path.of("").toAbsolutePath()));
+        metrics.gauge("diminuendo.store.free.bytes", "Free bytes on the SQLite store's volume", lowSpace::freeBytes);
         writer.start();
         if (checkpointer != null) {
             checkpointer.start();
@@ -68,6 +75,9 @@ public final class SqliteEventStore extends WriterBackedStore {
                     // a burst can outrun the checkpointer and grow the WAL; give the space back once it starts over
                     s.execute("PRAGMA journal_size_limit=" + WAL_SIZE_LIMIT_BYTES);
                 }
+            } catch (SQLException | RuntimeException e) {
+                c.close(); // back to the pool: the writer's pool has room for this connection and the checkpointer's
+                throw e;
             }
             return c;
         }
@@ -84,11 +94,13 @@ public final class SqliteEventStore extends WriterBackedStore {
 
         @Override
         public void committed(Connection c) {
+            boolean finish = lowSpace.isLow();
             if (checkpointer != null) {
                 checkpointer.committed();
-                if (checkpointer.writerShouldFinish()) {
-                    Checkpointer.finishOn(c);
-                }
+                finish |= checkpointer.writerShouldFinish();
+            }
+            if (finish) {
+                Checkpointer.finishOn(c);
             }
         }
 
@@ -97,6 +109,69 @@ public final class SqliteEventStore extends WriterBackedStore {
             if (checkpointer != null) {
                 checkpointer.stop();
             }
+        }
+    }
+
+    /**
+     * Whether the store's volume has less than {@code low-space-bytes} free, checked by the writer after a commit at
+     * most every {@link #CHECK_NANOS}. The WAL only starts over once a checkpoint has copied all of it, which a
+     * stream of commits rarely lets happen by itself; the writer finishes one at 1,000 pages (4 MB), and the
+     * background checkpoint runs every 100 ms, while a burst can add megabytes of WAL in between. On a volume with
+     * less room than that, the WAL can take the last free bytes, and then the store is wedged for good: the
+     * checkpoint that would let the WAL start over needs room to grow the database file. So while space is low the
+     * writer finishes a checkpoint after every commit, which keeps the WAL to the frames of about one commit.
+     */
+    private static final class LowSpace {
+        private static final long CHECK_NANOS = 50_000_000L;
+        private final long threshold;
+        private volatile FileStore volume;
+        private long nextCheck;
+        private boolean low;
+
+        LowSpace(long threshold) {
+            this.threshold = threshold;
+            this.nextCheck = System.nanoTime();
+        }
+
+        void watch(FileStore volume) {
+            this.volume = volume;
+        }
+
+        /** Free bytes on the volume, or -1 when it cannot be read. */
+        long freeBytes() {
+            FileStore v = volume;
+            if (v == null) {
+                return -1;
+            }
+            try {
+                return v.getUsableSpace();
+            } catch (IOException e) {
+                return -1;
+            }
+        }
+
+        /** On the writer thread. */
+        boolean isLow() {
+            if (threshold == 0) {
+                return false;
+            }
+            long now = System.nanoTime();
+            if (now - nextCheck < 0) {
+                return low;
+            }
+            nextCheck = now + CHECK_NANOS;
+            long free = freeBytes();
+            boolean nowLow = free >= 0 && free < threshold;
+            if (nowLow != low) {
+                if (nowLow) {
+                    LOG.warnf("the store's volume has %d bytes free, below diminuendo.store.writer.low-space-bytes (%d):"
+                            + " the writer checkpoints after every commit until there is more", free, threshold);
+                } else {
+                    LOG.infof("the store's volume has %d bytes free again: checkpoints are back to normal", free);
+                }
+                low = nowLow;
+            }
+            return low;
         }
     }
 

@@ -135,6 +135,33 @@ class BatchWriterFailureTest {
     }
 
     /**
+     * After a failed commit the writer closes its connection and opens another, and the connection goes back to the
+     * pool even when its statements fail to close: the writer's pool holds two (the write connection and the
+     * checkpointer's), so two leaked connections would leave it unable to reopen for good.
+     */
+    @Test
+    void aFailedConnectionIsClosedEvenWhenItsStatementsWillNotClose() throws Exception {
+        writer.start();
+        disk.full = true;
+        disk.statementsFailToClose = true;
+        assertThat(writer.tryAppend(event(1))).isTrue();
+        await().atMost(Duration.ofSeconds(10)).until(() -> metrics.writerFailures.count() >= 3);
+        disk.full = false;
+        writer.barrier().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(disk.storedSeqs()).containsExactly(1L);
+        assertThat(disk.opened).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(disk.opened.stream().filter(c -> !isClosed(c)).count()).as("connections still open").isEqualTo(1);
+    }
+
+    private static boolean isClosed(Connection c) {
+        try {
+            return c.isClosed();
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * A write connection (in-memory SQLite, only for its transaction calls) whose statements keep appends and session
      * rows in lists, and whose flush fails like a full disk while {@link #full} is set. What a failed transaction
      * wrote is dropped with its statements, as a rollback would.
@@ -142,6 +169,8 @@ class BatchWriterFailureTest {
     private static final class FillableDisk implements WriterDialect {
         volatile boolean full;
         volatile String reason = "database or disk is full";
+        volatile boolean statementsFailToClose;
+        final List<Connection> opened = new CopyOnWriteArrayList<>();
         final List<StoredEvent> stored = new CopyOnWriteArrayList<>();
         final List<SessionRecord> sessions = new CopyOnWriteArrayList<>();
 
@@ -154,7 +183,9 @@ class BatchWriterFailureTest {
             // not through DriverManager: under the Quarkus test class loaders it may not see the driver
             SQLiteDataSource memory = new SQLiteDataSource();
             memory.setUrl("jdbc:sqlite::memory:");
-            return memory.getConnection();
+            Connection c = memory.getConnection();
+            opened.add(c);
+            return c;
         }
 
         @Override
@@ -212,7 +243,10 @@ class BatchWriterFailureTest {
                 }
 
                 @Override
-                public void close() {
+                public void close() throws SQLException {
+                    if (statementsFailToClose) {
+                        throw new SQLException(reason);
+                    }
                 }
             };
         }

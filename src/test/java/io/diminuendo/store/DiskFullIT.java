@@ -2,7 +2,6 @@ package io.diminuendo.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -15,7 +14,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
@@ -34,10 +32,6 @@ import io.diminuendo.support.WsClient;
  */
 @DisabledIfSystemProperty(named = "diminuendo.it.disk-full", matches = "false")
 class DiskFullIT {
-
-    private static boolean run(String... cmd) throws Exception {
-        return new ProcessBuilder(cmd).redirectErrorStream(true).start().waitFor() == 0;
-    }
 
     private static int ready(GatewayProcess gw) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://localhost:" + gw.managementPort()
@@ -58,12 +52,9 @@ class DiskFullIT {
 
     @Test
     void aFullDiskRefusesWritesThenResumesWithoutLosingStreamedEvents() throws Exception {
-        Path mount = Path.of("target", "it-tmpfs-" + UUID.randomUUID()).toAbsolutePath();
-        Files.createDirectories(mount);
-        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", mount.toString()),
-                "this machine does not allow mounting a small tmpfs");
-        try (GatewayProcess gw = GatewayProcess.start(mount.resolve("diminuendo.db"), "disk-full",
-                "-Ddiminuendo.store.writer.queue-capacity=256")) {
+        try (SmallVolume volume = SmallVolume.mount("4m");
+                GatewayProcess gw = GatewayProcess.start(volume.root.resolve("diminuendo.db"), "disk-full",
+                        "-Ddiminuendo.store.writer.queue-capacity=256")) {
             try (WsClient c = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY);
                     WsClient late = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY)) {
                 String id = c.createSession("disk");
@@ -71,7 +62,7 @@ class DiskFullIT {
                 c.request("send_message", "sessionId", id, "text", "/sim tokens=50");
                 List<JsonNode> received = new ArrayList<>(c.eventsUntilTurnEnds(id));
 
-                Path filler = mount.resolve("filler");
+                Path filler = volume.root.resolve("filler");
                 fill(filler);
                 c.request("send_message", "sessionId", id, "text", "/sim tokens=3000 delay_ms=0");
                 await().atMost(Duration.ofSeconds(60)).until(() -> ready(gw) == 503);
@@ -114,8 +105,6 @@ class DiskFullIT {
                 assertThat(late.reply(lateSubscribe).path("type").asText()).isEqualTo("subscribed");
             }
             assertThat(gw.stop()).isTrue();
-        } finally {
-            run("umount", mount.toString());
         }
     }
 }

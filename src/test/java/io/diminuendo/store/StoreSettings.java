@@ -59,6 +59,11 @@ record StoreSettings(GatewayConfig.StoreKind kind, String path, Optional<String>
             }
 
             @Override
+            public long lowSpaceBytes() {
+                return 64L << 20;
+            }
+
+            @Override
             public Duration stallThreshold() {
                 return Duration.ofSeconds(10);
             }

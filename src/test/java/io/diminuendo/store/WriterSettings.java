@@ -23,6 +23,11 @@ record WriterSettings(int queueCapacity, int maxBatchRows) implements GatewayCon
     }
 
     @Override
+    public long lowSpaceBytes() {
+        return 64L << 20;
+    }
+
+    @Override
     public Duration stallThreshold() {
         return Duration.ofSeconds(5);
     }

@@ -30,7 +30,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * Rows/s through the real {@link SqliteEventStore}: its bounded queue, its single writer thread and its batches
  * of {@code max-batch-rows} (default 1024) inserts committed in one transaction, with {@code synchronous=NORMAL}
  * (the default) and {@code FULL}. The store is built as the gateway builds it, minus CDI: two Agroal pools on
- * the JDBC URL of application.properties (the default pool, max 8, and the one-connection writer pool), the
+ * the JDBC URL of application.properties (the default pool, max 8, and the writer pool of two: the write connection and the checkpointer's), the
  * default writer settings, and its start-up hook (WAL, pragmas, migrations, writer thread).
  * <p>
  * One invocation appends {@value WriterLoad#ROWS} events round-robin over 8 streaming sessions from the benchmark thread

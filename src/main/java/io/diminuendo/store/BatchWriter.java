@@ -330,7 +330,12 @@ final class BatchWriter {
             return false;
         }
         if (failure == null) {
-            dialect.committed(writeConnection);
+            try {
+                dialect.committed(writeConnection);
+            } catch (SQLException | RuntimeException e) {
+                LOG.warnf("the write connection failed after a commit (%s); it is reopened", e.getMessage());
+                reopenWriteConnection();
+            }
         }
         return true;
     }

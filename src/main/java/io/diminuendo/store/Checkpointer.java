@@ -60,17 +60,19 @@ final class Checkpointer {
         return false;
     }
 
-    /** Runs the writer's share: a passive checkpoint on the write connection, outside a transaction. */
-    static void finishOn(Connection writeConnection) {
-        try {
-            writeConnection.setAutoCommit(true); // a checkpoint cannot run inside a transaction
-            try (Statement s = writeConnection.createStatement()) {
-                s.execute("PRAGMA wal_checkpoint(PASSIVE)");
-            } finally {
-                writeConnection.setAutoCommit(false);
-            }
+    /**
+     * Runs the writer's share: a passive checkpoint on the write connection, outside a transaction. A checkpoint that
+     * fails is only logged (the next one copies the same frames); a connection that cannot be put back into a
+     * transaction fails, so that the writer reopens it rather than commit its next batch row by row.
+     */
+    static void finishOn(Connection writeConnection) throws SQLException {
+        writeConnection.setAutoCommit(true); // a checkpoint cannot run inside a transaction
+        try (Statement s = writeConnection.createStatement()) {
+            s.execute("PRAGMA wal_checkpoint(PASSIVE)");
         } catch (SQLException e) {
             LOG.debugf("writer checkpoint failed: %s", e.getMessage());
+        } finally {
+            writeConnection.setAutoCommit(false);
         }
     }
 

@@ -52,7 +52,11 @@ public final class SqliteEventStore extends WriterBackedStore {
         if (dir != null) {
             Files.createDirectories(dir);
         }
-        lowSpace.watch(Files.getFileStore(dir != null ? dir : Path.of("").toAbsolutePath()));
+        try {
+            lowSpace.watch(Files.getFileStore(dir != null ? dir : Path.of("").toAbsolutePath()));
+        } catch (IOException e) {
+            LOG.warnf("cannot tell the free space of the store's volume (%s): the low-space mode is off", e.getMessage());
+        }
         metrics.gauge("diminuendo.store.free.bytes", "Free bytes on the SQLite store's volume", lowSpace::freeBytes);
         writer.start();
         if (checkpointer != null) {
@@ -76,7 +80,11 @@ public final class SqliteEventStore extends WriterBackedStore {
                     s.execute("PRAGMA journal_size_limit=" + WAL_SIZE_LIMIT_BYTES);
                 }
             } catch (SQLException | RuntimeException e) {
-                c.close(); // back to the pool: the writer's pool has room for this connection and the checkpointer's
+                try {
+                    c.close(); // back to the pool: the writer's pool has room for this connection and the checkpointer's
+                } catch (SQLException closing) {
+                    e.addSuppressed(closing);
+                }
                 throw e;
             }
             return c;
@@ -93,7 +101,7 @@ public final class SqliteEventStore extends WriterBackedStore {
         }
 
         @Override
-        public void committed(Connection c) {
+        public void committed(Connection c) throws SQLException {
             boolean finish = lowSpace.isLow();
             if (checkpointer != null) {
                 checkpointer.committed();
@@ -119,7 +127,8 @@ public final class SqliteEventStore extends WriterBackedStore {
      * background checkpoint runs every 100 ms, while a burst can add megabytes of WAL in between. On a volume with
      * less room than that, the WAL can take the last free bytes, and then the store is wedged for good: the
      * checkpoint that would let the WAL start over needs room to grow the database file. So while space is low the
-     * writer finishes a checkpoint after every commit, which keeps the WAL to the frames of about one commit.
+     * writer finishes a checkpoint after every commit, which keeps the WAL to the frames of about one commit (unless a
+     * reader holds an older snapshot).
      */
     private static final class LowSpace {
         private static final long CHECK_NANOS = 50_000_000L;
@@ -161,7 +170,8 @@ public final class SqliteEventStore extends WriterBackedStore {
             }
             nextCheck = now + CHECK_NANOS;
             long free = freeBytes();
-            boolean nowLow = free >= 0 && free < threshold;
+            // leaves the mode with an eighth more than it entered it with, so as not to flap around the threshold
+            boolean nowLow = free >= 0 && free < (low ? threshold + threshold / 8 : threshold);
             if (nowLow != low) {
                 if (nowLow) {
                     LOG.warnf("the store's volume has %d bytes free, below diminuendo.store.writer.low-space-bytes (%d):"

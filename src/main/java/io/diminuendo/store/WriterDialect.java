@@ -13,8 +13,11 @@ interface WriterDialect {
 
     WriteStatements prepare(Connection c) throws SQLException;
 
-    /** After each successful commit, on the writer thread. */
-    default void committed(Connection c) {
+    /**
+     * After each successful commit, on the writer thread. A failure leaves the connection in a state the writer cannot
+     * trust (outside a transaction, say): the writer reopens it.
+     */
+    default void committed(Connection c) throws SQLException {
     }
 
     /** Once, when the writer stops for good. */

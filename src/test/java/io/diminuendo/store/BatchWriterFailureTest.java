@@ -37,6 +37,8 @@ class BatchWriterFailureTest {
     @AfterEach
     void stop() {
         disk.full = false;
+        disk.statementsFailToClose = false;
+        disk.failAfterCommit = false;
         writer.drainAndStop();
     }
 
@@ -153,6 +155,25 @@ class BatchWriterFailureTest {
         assertThat(disk.opened.stream().filter(c -> !isClosed(c)).count()).as("connections still open").isEqualTo(1);
     }
 
+    /**
+     * The engine's after-commit step (SQLite's writer checkpoint) can leave the connection unusable, outside a
+     * transaction say: the writer then opens another instead of writing its next batch on it.
+     */
+    @Test
+    void aConnectionThatFailsAfterACommitIsReplaced() throws Exception {
+        writer.start();
+        disk.failAfterCommit = true;
+        assertThat(writer.tryAppend(event(1))).isTrue();
+        writer.barrier().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await().atMost(Duration.ofSeconds(10)).until(() -> disk.opened.size() >= 2);
+        disk.failAfterCommit = false;
+        assertThat(writer.tryAppend(event(2))).isTrue();
+        writer.barrier().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(disk.storedSeqs()).containsExactly(1L, 2L);
+        assertThat(isClosed(disk.opened.get(0))).as("the connection that failed").isTrue();
+        assertThat(disk.opened.stream().filter(c -> !isClosed(c)).count()).as("connections still open").isEqualTo(1);
+    }
+
     private static boolean isClosed(Connection c) {
         try {
             return c.isClosed();
@@ -170,6 +191,7 @@ class BatchWriterFailureTest {
         volatile boolean full;
         volatile String reason = "database or disk is full";
         volatile boolean statementsFailToClose;
+        volatile boolean failAfterCommit;
         final List<Connection> opened = new CopyOnWriteArrayList<>();
         final List<StoredEvent> stored = new CopyOnWriteArrayList<>();
         final List<SessionRecord> sessions = new CopyOnWriteArrayList<>();
@@ -190,6 +212,13 @@ class BatchWriterFailureTest {
 
         @Override
         public void migrate(Connection c) {
+        }
+
+        @Override
+        public void committed(Connection c) throws SQLException {
+            if (failAfterCommit) {
+                throw new SQLException("cannot start a transaction");
+            }
         }
 
         @Override

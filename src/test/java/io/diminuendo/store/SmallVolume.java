@@ -30,8 +30,11 @@ final class SmallVolume implements AutoCloseable {
         return new ProcessBuilder(cmd).redirectErrorStream(true).start().waitFor() == 0;
     }
 
+    /** Unmounts it; lazily if it is still busy, so that no tmpfs is left under {@code target/}. */
     @Override
     public void close() throws Exception {
-        run("umount", root.toString());
+        if (!run("umount", root.toString()) && !run("umount", "-l", root.toString())) {
+            throw new IllegalStateException("cannot unmount " + root);
+        }
     }
 }

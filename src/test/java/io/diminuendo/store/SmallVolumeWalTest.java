@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.metrics.GatewayMetrics;
@@ -20,8 +21,10 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
  * 4 MiB volume it took the whole disk first, with 300 KB of data. That wedges the store for good: the checkpoint
  * that would let the WAL start over must grow the database file, and the WAL holds the space it needs. This is how
  * {@code DiskFullIT}'s writer kept failing after the test had freed the space (the rest of the turn filled the volume
- * with WAL). With little free space the writer checkpoints after every commit, so the WAL stays small.
+ * with WAL). With little free space the writer checkpoints after every commit, so the WAL stays small. Skipped where
+ * a tmpfs cannot be mounted, and with {@code -Ddiminuendo.it.disk-full=false} like {@code DiskFullIT}.
  */
+@DisabledIfSystemProperty(named = "diminuendo.it.disk-full", matches = "false")
 class SmallVolumeWalTest {
     private static final int EVENTS = 3_000;
     private static final int PER_COMMIT = 5;

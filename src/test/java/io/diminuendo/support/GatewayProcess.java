@@ -76,6 +76,16 @@ public final class GatewayProcess implements AutoCloseable {
     }
 
     private static GatewayProcess launch(String name, int port, List<String> properties) throws IOException {
+        return launch(name, ProcessHandle.current().info().command().orElse("java"), port, properties);
+    }
+
+    /** Starts the jar with another {@code java} (a newer JDK), exactly {@code properties} and a free port; no wait. */
+    public static GatewayProcess launchWith(String java, String name, List<String> properties) throws IOException {
+        return launch(name, java, freePort(), properties);
+    }
+
+    private static GatewayProcess launch(String name, String java, int port, List<String> properties)
+            throws IOException {
         String jar = System.getProperty("diminuendo.app.jar", "target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(Path.of(jar))) {
             throw new IllegalStateException("packaged gateway not found at " + jar + "; run ./mvnw verify");
@@ -83,7 +93,6 @@ public final class GatewayProcess implements AutoCloseable {
         Path log = Path.of("target", "it-logs", name + ".log");
         Files.createDirectories(log.getParent());
         Files.deleteIfExists(log);
-        String java = ProcessHandle.current().info().command().orElse("java");
         int managementPort = freePort();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-XX:+IgnoreUnrecognizedVMOptions", "-Dquarkus.http.port=" + port,
@@ -116,7 +125,8 @@ public final class GatewayProcess implements AutoCloseable {
         }
     }
 
-    private void awaitHealthy(Duration timeout) throws InterruptedException {
+    /** Waits until {@code /health} answers 200; fails if the process exits first or {@code timeout} passes. */
+    public void awaitHealthy(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {

@@ -125,8 +125,9 @@ public final class SqliteEventStore extends WriterBackedStore {
      * most every {@link #CHECK_NANOS}. The WAL only starts over once a checkpoint has copied all of it, which a
      * stream of commits rarely lets happen by itself; the writer finishes one at 1,000 pages (4 MB), and the
      * background checkpoint runs every 100 ms, while a burst can add megabytes of WAL in between. On a volume with
-     * less room than that, the WAL can take the last free bytes, and then the store is wedged for good: the
-     * checkpoint that would let the WAL start over needs room to grow the database file. So while space is low the
+     * less room than that, the WAL can take the last free bytes, and then the store is wedged until something else on
+     * the volume is deleted: the checkpoint that would let the WAL start over needs room to grow the database file
+     * (docs/operations.md, "Disk full or I/O errors"). So while space is low the
      * writer finishes a checkpoint after every commit, which keeps the WAL to the frames of about one commit (unless a
      * reader holds an older snapshot).
      */

@@ -49,17 +49,22 @@ public final class GatewayProcess implements AutoCloseable {
     /** As {@link #start(Path, String, String...)}, on {@code port}: a restart that clients find at the same address. */
     public static GatewayProcess start(Path db, String name, int port, String... extraProperties)
             throws IOException, InterruptedException {
-        List<String> props = new ArrayList<>(List.of("-Ddiminuendo.store.path=" + db,
+        List<String> props = new ArrayList<>(properties(db));
+        props.addAll(List.of(extraProperties));
+        GatewayProcess g = launch(name, port, props);
+        g.awaitHealthy(STARTUP_TIMEOUT);
+        return g;
+    }
+
+    /** What {@link #start} gives every gateway: {@code db} as its store, the {@link #API_KEY} and no warm-up. */
+    public static List<String> properties(Path db) {
+        return List.of("-Ddiminuendo.store.path=" + db,
                 "-Ddiminuendo.auth.api-keys.it.key=" + API_KEY,
                 "-Ddiminuendo.auth.api-keys.it.user-id=ivan",
                 "-Ddiminuendo.auth.api-keys.it.tenant-id=it",
                 "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin",
                 // the tests measure and kill processes: no warm-up traffic beside theirs (WarmupTest covers it)
-                "-Ddiminuendo.warmup.enabled=false"));
-        props.addAll(List.of(extraProperties));
-        GatewayProcess g = launch(name, port, props);
-        g.awaitHealthy(STARTUP_TIMEOUT);
-        return g;
+                "-Ddiminuendo.warmup.enabled=false");
     }
 
     /** Starts the standalone simulator ({@code simulator} profile) on {@code port} and waits until it answers. */

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -44,12 +45,10 @@ class AotCacheIT {
 
         Path classLog = cache.resolveSibling("classes.log");
         Files.deleteIfExists(classLog);
-        GatewayProcess gw = GatewayProcess.launchWith(java.get(), "aot-cache", List.of(
-                "-XX:AOTMode=on", "-XX:AOTCache=" + cache, "-Xlog:class+load:file=" + classLog,
-                "-Ddiminuendo.store.path=" + GatewayProcess.freshDb(),
-                "-Ddiminuendo.auth.api-keys.it.key=" + GatewayProcess.API_KEY,
-                "-Ddiminuendo.auth.api-keys.it.user-id=ivan", "-Ddiminuendo.auth.api-keys.it.tenant-id=it",
-                "-Ddiminuendo.auth.api-keys.it.scopes=sessions:admin", "-Ddiminuendo.warmup.enabled=false"));
+        List<String> options = new ArrayList<>(List.of("-XX:AOTMode=on", "-XX:AOTCache=" + cache,
+                "-Xlog:class+load:file=" + classLog));
+        options.addAll(GatewayProcess.properties(GatewayProcess.freshDb()));
+        GatewayProcess gw = GatewayProcess.launchWith(java.get(), "aot-cache", options);
         try {
             gw.awaitHealthy(Duration.ofSeconds(60));
             try (WsClient c = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY)) {

@@ -216,7 +216,7 @@ final class Report {
             for (String t : targets) {
                 b.append(' ').append(t).append(" |");
             }
-            b.append(" Target (issue 4) |\n|---|");
+            b.append(" Target (issue 13) |\n|---|");
             b.append("---|".repeat(targets.size() + 1));
             b.append('\n');
             for (String[] row : summary) {

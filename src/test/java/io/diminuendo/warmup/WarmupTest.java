@@ -70,4 +70,17 @@ class WarmupTest {
         auth.closeWarmupKey();
         assertThatThrownBy(() -> auth.authenticate(key)).isInstanceOf(InvalidTokenException.class);
     }
+
+    @Test
+    void theJwtStepVerifiesAValidTokenWithTheConfiguredSecretEachRound() {
+        awaitWarm();
+        auth.openWarmupKey(Warmup.TENANT, "warmup");
+        try {
+            // the test profile configures an HS256 secret: its warm-up token must pass the whole check, not fail early
+            assertThat(auth.warmJwt(3)).isEqualTo(3);
+        } finally {
+            auth.closeWarmupKey();
+        }
+        assertThat(auth.warmJwt(3)).as("no warm-up key open: nothing to verify").isZero();
+    }
 }

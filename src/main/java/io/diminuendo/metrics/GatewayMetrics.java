@@ -53,7 +53,7 @@ public class GatewayMetrics {
         writerRejections = Counter.builder("diminuendo.writer.rejections").description("Writes refused because the writer queue was full").register(registry);
         writerFailures = Counter.builder("diminuendo.writer.failures").description("Batches whose commit failed").register(registry);
         storeSeqConflicts = Counter.builder("diminuendo.store.seq.conflicts")
-                .description("Events the shared store refused because their (session, seq) was taken").register(registry);
+                .description("Events the store refused or skipped because their (session, seq) was taken").register(registry);
         busPublished = Counter.builder("diminuendo.bus.published")
                 .description("Events and session changes this pod published to the other pods").register(registry);
         busReceived = Counter.builder("diminuendo.bus.received")

@@ -97,7 +97,7 @@ public final class SqliteEventStore extends WriterBackedStore {
 
         @Override
         public WriteStatements prepare(Connection c) throws SQLException {
-            return new SqliteStatements(c);
+            return new SqliteStatements(c, metrics);
         }
 
         @Override
@@ -203,13 +203,25 @@ public final class SqliteEventStore extends WriterBackedStore {
     }
 
     /** Prepared statements of the write connection; used only by the writer thread. */
+    /**
+     * The writer's statements. An event whose (session, seq) is already stored is skipped rather than failing its
+     * batch: on one node only a retry can cause that, of a batch whose commit reached the disk although the driver
+     * reported it failed (it opens the next transaction as part of the commit), and a plain insert would then fail
+     * every retry and wedge the writer. A skipped event is logged and counted as on PostgreSQL
+     * ({@code diminuendo_store_seq_conflicts_total}).
+     */
     static final class SqliteStatements extends SessionStatements {
         private final PreparedStatement insertEvent;
+        private final GatewayMetrics metrics;
         private int pendingEvents;
+        private String firstSession;
+        private long firstSeq;
 
-        SqliteStatements(Connection c) throws SQLException {
+        SqliteStatements(Connection c, GatewayMetrics metrics) throws SQLException {
             super(c, "INSERT OR REPLACE INTO gateway_meta (key, value) VALUES (?, ?)");
-            insertEvent = c.prepareStatement("INSERT INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)");
+            this.metrics = metrics;
+            insertEvent = c.prepareStatement(
+                    "INSERT OR IGNORE INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)");
         }
 
         @Override
@@ -221,14 +233,29 @@ public final class SqliteEventStore extends WriterBackedStore {
             insertEvent.setLong(5, e.ts());
             insertEvent.setString(6, e.frame());
             insertEvent.addBatch();
-            pendingEvents++;
+            if (pendingEvents++ == 0) {
+                firstSession = e.sessionId();
+                firstSeq = e.seq();
+            }
         }
 
         @Override
         public void flush() throws SQLException {
-            if (pendingEvents > 0) {
-                insertEvent.executeBatch();
-                pendingEvents = 0;
+            if (pendingEvents == 0) {
+                return;
+            }
+            int n = pendingEvents;
+            pendingEvents = 0;
+            int refused = 0;
+            for (int inserted : insertEvent.executeBatch()) {
+                if (inserted == 0) {
+                    refused++;
+                }
+            }
+            if (refused > 0) {
+                metrics.storeSeqConflicts.increment(refused);
+                LOG.errorf("%d of %d events were already stored with their (session, seq) and were skipped; the stored"
+                        + " events are kept (first in this batch: session %s seq %d)", refused, n, firstSession, firstSeq);
             }
         }
 

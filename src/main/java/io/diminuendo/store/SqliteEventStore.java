@@ -202,9 +202,8 @@ public final class SqliteEventStore extends WriterBackedStore {
                 + " AND e.seq = (SELECT MAX(seq) FROM events WHERE session_id = s.id)";
     }
 
-    /** Prepared statements of the write connection; used only by the writer thread. */
     /**
-     * The writer's statements. An event whose (session, seq) is already stored is skipped rather than failing its
+     * Prepared statements of the write connection; used only by the writer thread. An event whose (session, seq) is already stored is skipped rather than failing its
      * batch: on one node only a retry can cause that, of a batch whose commit reached the disk although the driver
      * reported it failed (it opens the next transaction as part of the commit), and a plain insert would then fail
      * every retry and wedge the writer. A skipped event is logged and counted as on PostgreSQL

@@ -5,6 +5,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -17,6 +18,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import io.quarkus.runtime.annotations.RegisterForReflection;
@@ -86,7 +88,7 @@ final class Outbox {
         if (s instanceof WebSocketImplBase<?> impl && impl.connection() instanceof ConnectionBase c) {
             this.socket = s;
             this.conn = c;
-            this.ctx = c.channelHandlerContext();
+            this.ctx = writeContext(c.channelHandlerContext());
             this.loop = c.channel().eventLoop();
         } else {
             this.socket = null;
@@ -97,6 +99,26 @@ final class Outbox {
                 LOG.warnf("outbound frames are written one by one through WebSocketConnection.sendText (socket %s)", s);
             }
         }
+    }
+
+    /**
+     * Where the outbox writes: the context of Vert.x's idle-timeout handler when there is one between the connection's
+     * handler and the head of the pipeline, so that frames enter the pipeline below it. That handler
+     * ({@code quarkus.http.idle-timeout}) turns every void write promise into a real one and listens to it, to note
+     * the time of the last write: a promise, a listener and a notification per frame, a fifth of the gateway's
+     * samples when 100 subscribers stream. A WebSocket does not need it to see writes: the gateway pings every
+     * connection each {@code ping-interval} and the pongs are reads, which it still sees.
+     */
+    static ChannelHandlerContext writeContext(ChannelHandlerContext handler) {
+        ChannelPipeline pipeline = handler.pipeline();
+        ChannelHandlerContext idle = pipeline.context(IdleStateHandler.class);
+        if (idle == null) {
+            return handler;
+        }
+        List<String> names = pipeline.names();
+        int idleAt = names.indexOf(idle.name());
+        int handlerAt = names.indexOf(handler.name());
+        return idleAt >= 0 && idleAt < handlerAt ? idle : handler;
     }
 
     /**

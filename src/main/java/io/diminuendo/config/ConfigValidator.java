@@ -4,6 +4,7 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import java.util.Map;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -34,13 +36,25 @@ public class ConfigValidator {
     static final long MIN_AGUI_BODY_BYTES = 4096;
     static final long MAX_AGUI_BODY_BYTES = 256L * 1024 * 1024;
 
+    /** Quarkus's own default of {@code quarkus.http.idle-timeout}. */
+    static final Duration HTTP_IDLE_TIMEOUT_DEFAULT = Duration.ofMinutes(30);
+
     private final GatewayConfig config;
     private final int maxMessageSize;
+    private final Duration httpIdleTimeout;
 
+    @Inject
     public ConfigValidator(GatewayConfig config,
-            @ConfigProperty(name = "quarkus.websockets-next.server.max-message-size", defaultValue = "65536") int maxMessageSize) {
+            @ConfigProperty(name = "quarkus.websockets-next.server.max-message-size", defaultValue = "65536") int maxMessageSize,
+            @ConfigProperty(name = "quarkus.http.idle-timeout", defaultValue = "30M") Duration httpIdleTimeout) {
         this.config = config;
         this.maxMessageSize = maxMessageSize;
+        this.httpIdleTimeout = httpIdleTimeout;
+    }
+
+    /** With Quarkus's default HTTP idle timeout. */
+    public ConfigValidator(GatewayConfig config, int maxMessageSize) {
+        this(config, maxMessageSize, HTTP_IDLE_TIMEOUT_DEFAULT);
     }
 
     void validate(@Observes @Priority(1) StartupEvent event) {
@@ -125,6 +139,12 @@ public class ConfigValidator {
         positive(out, "diminuendo.limits.rest-burst", limits.restBurst());
         positive(out, "diminuendo.limits.reads-per-connection", limits.readsPerConnection());
         positive(out, "diminuendo.limits.read-wait", limits.readWait().toMillis());
+        if (httpIdleTimeout.compareTo(limits.pingInterval()) <= 0) {
+            // the HTTP idle timeout counts reads only on a WebSocket (the outbox writes below it): the pongs to the
+            // gateway's pings must come more often than it, or it cuts connections that are alive
+            out.add("quarkus.http.idle-timeout (" + httpIdleTimeout + ") must be longer than diminuendo.limits.ping-interval ("
+                    + limits.pingInterval() + "): a WebSocket's pongs are what keeps it from closing the connection");
+        }
         if (limits.headerTimeout().toMillis() < 1) {
             out.add("diminuendo.limits.header-timeout must be positive (was " + limits.headerTimeout() + ")");
         }

@@ -1,0 +1,33 @@
+package io.diminuendo.config;
+
+import static io.diminuendo.config.TestConfigs.config;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code quarkus.http.idle-timeout} against the gateway's pings: on a WebSocket that timeout sees only what the client
+ * sends, so it must outlast {@code diminuendo.limits.ping-interval}, or it closes connections whose pongs are on time.
+ */
+class HttpIdleTimeoutSettingsUnitTest {
+
+    private static java.util.List<String> problems(Map<String, String> properties, Duration httpIdleTimeout) {
+        return new ConfigValidator(config(properties), 4_194_304, httpIdleTimeout).problems(false);
+    }
+
+    @Test
+    void quarkusDefaultOutlastsTheDefaultPingInterval() {
+        assertThat(problems(Map.of(), ConfigValidator.HTTP_IDLE_TIMEOUT_DEFAULT)).isEmpty();
+    }
+
+    @Test
+    void anIdleTimeoutNoLongerThanThePingIntervalIsRefusedNamingBothProperties() {
+        assertThat(problems(Map.of(), Duration.ofSeconds(30))).containsExactly("quarkus.http.idle-timeout (PT30S) must be"
+                + " longer than diminuendo.limits.ping-interval (PT30S): a WebSocket's pongs are what keeps it from"
+                + " closing the connection");
+        assertThat(problems(Map.of("diminuendo.limits.ping-interval", "10s"), Duration.ofSeconds(30))).isEmpty();
+    }
+}

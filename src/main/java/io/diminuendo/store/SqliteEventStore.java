@@ -206,8 +206,8 @@ public final class SqliteEventStore extends WriterBackedStore {
      * Prepared statements of the write connection; used only by the writer thread. An event whose (session, seq) is
      * already stored is skipped rather than failing its batch: on one node only a retry can cause that, of a batch
      * whose commit reached the disk although the driver reported it failed (it opens the next transaction as part of
-     * the commit), and a plain insert would then fail every retry and wedge the writer. A skipped event is logged and counted as on PostgreSQL
-     * ({@code diminuendo_store_seq_conflicts_total}).
+     * the commit), and a plain insert would then fail every retry and wedge the writer. A skipped event is logged and
+     * counted as on PostgreSQL ({@code diminuendo_store_seq_conflicts_total}).
      */
     static final class SqliteStatements extends SessionStatements {
         private final PreparedStatement insertEvent;

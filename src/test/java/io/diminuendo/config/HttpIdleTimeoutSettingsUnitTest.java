@@ -4,6 +4,7 @@ import static io.diminuendo.config.TestConfigs.config;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class HttpIdleTimeoutSettingsUnitTest {
 
-    private static java.util.List<String> problems(Map<String, String> properties, Duration httpIdleTimeout) {
+    private static List<String> problems(Map<String, String> properties, Duration httpIdleTimeout) {
         return new ConfigValidator(config(properties), 4_194_304, httpIdleTimeout).problems(false);
     }
 

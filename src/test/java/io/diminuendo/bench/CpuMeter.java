@@ -5,6 +5,8 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import io.diminuendo.bench.Report.Kind;
 import io.diminuendo.bench.Report.Result;
@@ -12,7 +14,9 @@ import io.diminuendo.bench.Report.Result;
 /**
  * CPU used over an interval by the gateway (with {@code --gateway-pid}; the sum over the pods of a cluster), the backend ({@code --backend-pid}),
  * this client, and the whole machine ({@code /proc/stat}). On a shared machine the wall-clock rates depend on
- * what else runs; CPU per operation does much less, and the machine's busy cores show the contention.
+ * what else runs; CPU per operation does much less, and the machine's busy cores show the contention. The gateway's
+ * CPU is also split by what its threads do ({@link ProcessProbe#threadGroup}): where a figure's time goes, without a
+ * profiler.
  */
 final class CpuMeter {
     private final List<Long> gatewayPids;
@@ -23,6 +27,8 @@ final class CpuMeter {
     private long client;
     private long machineBusy;
     private long machineTotal;
+    private Map<String, Long> threads = Map.of();
+    private final Map<String, Long> dThreads = new TreeMap<>();
 
     private long dWall;
     private long dGateway;
@@ -53,6 +59,7 @@ final class CpuMeter {
         machineBusy = m[0];
         machineTotal = m[1];
         gateway = gatewayPids.isEmpty() ? -1 : gatewayCpu();
+        threads = threadCpu();
         backend = backendPid == null ? -1 : ProcessProbe.cpuNanos(backendPid);
         client = clientCpu();
         wall = System.nanoTime();
@@ -65,6 +72,8 @@ final class CpuMeter {
         dWall += now - wall;
         if (gateway >= 0) {
             dGateway += gatewayCpu() - gateway;
+            Map<String, Long> before = threads;
+            threadCpu().forEach((group, nanos) -> dThreads.merge(group, nanos - before.getOrDefault(group, 0L), Long::sum));
         }
         if (backend >= 0) {
             dBackend += ProcessProbe.cpuNanos(backendPid) - backend;
@@ -86,9 +95,18 @@ final class CpuMeter {
         return sum;
     }
 
+    /** The gateway's threads' CPU per group, summed over its pods. */
+    private Map<String, Long> threadCpu() {
+        Map<String, Long> sum = new TreeMap<>();
+        for (long pid : gatewayPids) {
+            ProcessProbe.threadCpuNanos(pid).forEach((group, nanos) -> sum.merge(group, nanos, Long::sum));
+        }
+        return sum;
+    }
+
     /**
      * Rows: gateway CPU per operation and operations per gateway CPU-second (when the pid is known), then cores
-     * in use by the gateway, the backend, the client and the whole machine.
+     * in use by the gateway and by each group of its threads, the backend, the client and the whole machine.
      */
     void report(Result r, String target, long operations, String what, String whats) {
         int cores = Runtime.getRuntime().availableProcessors();
@@ -96,6 +114,13 @@ final class CpuMeter {
             r.add(target, "cpuPerOp", name + " CPU per " + what, dGateway / 1000.0 / operations, Kind.MICROS);
             r.add(target, "perCpuSecond", whats + " per " + name + " CPU-second", operations / (dGateway / 1e9), Kind.RATE);
             r.add(target, "gatewayCores", name + " CPU (cores busy)", dGateway / (double) dWall, Kind.RATIO);
+            for (String group : ProcessProbe.THREAD_GROUPS) {
+                Long nanos = dThreads.get(group);
+                if (nanos != null) {
+                    r.add(target, "threadCores." + group.replace(' ', '-'), "… " + group + " (cores busy)",
+                            Math.max(0, nanos) / (double) dWall, Kind.RATIO);
+                }
+            }
         }
         if (backendPid != null && dBackend >= 0) {
             r.add(target, "backendCores", "backend process CPU (cores busy)", dBackend / (double) dWall, Kind.RATIO);

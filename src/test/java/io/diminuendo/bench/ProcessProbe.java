@@ -4,11 +4,18 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
-/** Memory of a local process: RSS from {@code /proc/<pid>/status}, Java heap through {@code jcmd}. */
+/**
+ * Memory of a local process (RSS from {@code /proc/<pid>/status}, Java heap through {@code jcmd}) and its CPU time,
+ * in all or per group of threads ({@code /proc/<pid>/task}).
+ */
 final class ProcessProbe {
     private static final Pattern HEAP_TOTAL = Pattern.compile("(?i)heap\\s+total\\s+(\\d+)K,\\s*used\\s+(\\d+)K");
     private static final Pattern USED = Pattern.compile("used\\s+(\\d+)K");
@@ -47,6 +54,60 @@ final class ProcessProbe {
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /**
+     * CPU time (user + system, nanoseconds) the process's live threads have used so far, summed per
+     * {@link #threadGroup}; empty when {@code /proc} has no such process. A thread that ended takes its time with it,
+     * so the groups can add up to less than {@link #cpuNanos(long)}.
+     */
+    static Map<String, Long> threadCpuNanos(long pid) {
+        Map<String, Long> groups = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            tasks.forEach(task -> {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    // the thread's name is between the first '(' and the last ')', and may hold spaces or ')'
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    groups.merge(threadGroup(name), ticks * (1_000_000_000L / CLOCK_TICKS), Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended between the listing and the read
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+        return groups;
+    }
+
+    /** The groups of {@link #threadGroup}, in the order the report shows them. */
+    static final List<String> THREAD_GROUPS = List.of("event loops", "store writer", "checkpointer", "JIT compilers", "GC",
+            "other");
+
+    /**
+     * What a gateway thread does, from its name as the kernel keeps it (at most 15 characters): the event loops, the
+     * store's writer and checkpointer, the JIT compilers, the garbage collector, or "other" (workers, timers, the
+     * JVM's own service threads).
+     */
+    static String threadGroup(String name) {
+        if (name.startsWith("vert.x-eventloo")) {
+            return "event loops";
+        }
+        if (name.startsWith("diminuendo-writ")) {
+            return "store writer";
+        }
+        if (name.startsWith("diminuendo-chec")) {
+            return "checkpointer";
+        }
+        if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+            return "JIT compilers";
+        }
+        if (name.startsWith("GC Thread") || name.startsWith("G1 ") || name.startsWith("GC ")) {
+            return "GC";
+        }
+        return "other";
     }
 
     /** USER_HZ of /proc/<pid>/stat; 100 on every common Linux build. */

@@ -139,9 +139,11 @@ public class ConfigValidator {
         positive(out, "diminuendo.limits.rest-burst", limits.restBurst());
         positive(out, "diminuendo.limits.reads-per-connection", limits.readsPerConnection());
         positive(out, "diminuendo.limits.read-wait", limits.readWait().toMillis());
-        if (httpIdleTimeout.compareTo(limits.pingInterval()) <= 0) {
-            // the HTTP idle timeout counts reads only on a WebSocket (the outbox writes below it): the pongs to the
-            // gateway's pings must come more often than it, or it cuts connections that are alive
+        boolean idleTimeoutOn = !httpIdleTimeout.isZero() && !httpIdleTimeout.isNegative();
+        if (idleTimeoutOn && httpIdleTimeout.compareTo(limits.pingInterval()) <= 0) {
+            // on a WebSocket the HTTP idle timeout does not see the streamed frames (the outbox writes below it), only
+            // the client's frames and pongs and the gateway's pings: a timeout no longer than the ping interval cuts
+            // quiet connections that are alive. 0 turns that timeout off (Vert.x then adds no idle handler).
             out.add("quarkus.http.idle-timeout (" + httpIdleTimeout + ") must be longer than diminuendo.limits.ping-interval ("
                     + limits.pingInterval() + "): a WebSocket's pongs are what keeps it from closing the connection");
         }

@@ -10,8 +10,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code quarkus.http.idle-timeout} against the gateway's pings: on a WebSocket that timeout sees only what the client
- * sends, so it must outlast {@code diminuendo.limits.ping-interval}, or it closes connections whose pongs are on time.
+ * {@code quarkus.http.idle-timeout} against the gateway's pings: on a WebSocket that timeout does not see the streamed
+ * frames, only the client's frames and pongs and the gateway's pings, so it must outlast
+ * {@code diminuendo.limits.ping-interval}, or it closes quiet connections that are alive. 0 turns it off.
  */
 class HttpIdleTimeoutSettingsUnitTest {
 
@@ -30,5 +31,10 @@ class HttpIdleTimeoutSettingsUnitTest {
                 + " longer than diminuendo.limits.ping-interval (PT30S): a WebSocket's pongs are what keeps it from"
                 + " closing the connection");
         assertThat(problems(Map.of("diminuendo.limits.ping-interval", "10s"), Duration.ofSeconds(30))).isEmpty();
+    }
+
+    @Test
+    void anIdleTimeoutOfZeroTurnsItOffAndIsAccepted() {
+        assertThat(problems(Map.of(), Duration.ZERO)).isEmpty();
     }
 }

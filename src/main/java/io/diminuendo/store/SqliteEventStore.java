@@ -207,7 +207,8 @@ public final class SqliteEventStore extends WriterBackedStore {
      * already stored is skipped rather than failing its batch: on one node only a retry can cause that, of a batch
      * whose commit reached the disk although the driver reported it failed (it opens the next transaction as part of
      * the commit), and a plain insert would then fail every retry and wedge the writer. A skipped event is logged and
-     * counted as on PostgreSQL ({@code diminuendo_store_seq_conflicts_total}).
+     * counted as on PostgreSQL ({@code diminuendo_store_seq_conflicts_total}). Only that key is let off: any other
+     * constraint an event breaks still fails the batch ({@code INSERT OR IGNORE} would drop such a row silently).
      */
     static final class SqliteStatements extends SessionStatements {
         private final PreparedStatement insertEvent;
@@ -220,7 +221,8 @@ public final class SqliteEventStore extends WriterBackedStore {
             super(c, "INSERT OR REPLACE INTO gateway_meta (key, value) VALUES (?, ?)");
             this.metrics = metrics;
             insertEvent = c.prepareStatement(
-                    "INSERT OR IGNORE INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)");
+                    "INSERT INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)"
+                            + " ON CONFLICT (session_id, seq) DO NOTHING");
         }
 
         @Override

@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 import io.diminuendo.bench.Report.Kind;
 import io.diminuendo.bench.Report.Result;
@@ -27,8 +27,8 @@ final class CpuMeter {
     private long client;
     private long machineBusy;
     private long machineTotal;
-    private Map<String, Long> threads = Map.of();
-    private final Map<String, Long> dThreads = new TreeMap<>();
+    private Map<Long, ProcessProbe.ThreadTime> threads = Map.of();
+    private final Map<String, Long> dThreads = new HashMap<>();
 
     private long dWall;
     private long dGateway;
@@ -71,9 +71,19 @@ final class CpuMeter {
         long[] m = machine();
         dWall += now - wall;
         if (gateway >= 0) {
-            dGateway += gatewayCpu() - gateway;
-            Map<String, Long> before = threads;
-            threadCpu().forEach((group, nanos) -> dThreads.merge(group, nanos - before.getOrDefault(group, 0L), Long::sum));
+            long used = gatewayCpu() - gateway;
+            dGateway += used;
+            // per thread, so that a thread that ends or starts in between does not move its group by its whole life
+            Map<Long, ProcessProbe.ThreadTime> before = threads;
+            long grouped = 0;
+            for (var e : threadCpu().entrySet()) {
+                ProcessProbe.ThreadTime then = before.get(e.getKey());
+                long byThread = e.getValue().nanos() - (then == null ? 0 : then.nanos());
+                dThreads.merge(e.getValue().group(), byThread, Long::sum);
+                grouped += byThread;
+            }
+            // what is left is the interval's share of threads that ended in it (and the ticks' rounding)
+            dThreads.merge("other", Math.max(0, used - grouped), Long::sum);
         }
         if (backend >= 0) {
             dBackend += ProcessProbe.cpuNanos(backendPid) - backend;
@@ -95,13 +105,13 @@ final class CpuMeter {
         return sum;
     }
 
-    /** The gateway's threads' CPU per group, summed over its pods. */
-    private Map<String, Long> threadCpu() {
-        Map<String, Long> sum = new TreeMap<>();
+    /** The CPU time of each thread of the gateway's pods. */
+    private Map<Long, ProcessProbe.ThreadTime> threadCpu() {
+        Map<Long, ProcessProbe.ThreadTime> all = new HashMap<>();
         for (long pid : gatewayPids) {
-            ProcessProbe.threadCpuNanos(pid).forEach((group, nanos) -> sum.merge(group, nanos, Long::sum));
+            all.putAll(ProcessProbe.threadCpu(pid));
         }
-        return sum;
+        return all;
     }
 
     /**

@@ -4,9 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -56,13 +56,16 @@ final class ProcessProbe {
         }
     }
 
+    /** CPU time (user + system, nanoseconds) one thread has used so far, and its {@link #threadGroup}. */
+    record ThreadTime(String group, long nanos) {
+    }
+
     /**
-     * CPU time (user + system, nanoseconds) the process's live threads have used so far, summed per
-     * {@link #threadGroup}; empty when {@code /proc} has no such process. A thread that ended takes its time with it,
-     * so the groups can add up to less than {@link #cpuNanos(long)}.
+     * The CPU time of each live thread of the process, by thread id (unique on the machine); empty when {@code /proc}
+     * has no such process. A thread that ended is no longer listed, its time stays in {@link #cpuNanos(long)}.
      */
-    static Map<String, Long> threadCpuNanos(long pid) {
-        Map<String, Long> groups = new TreeMap<>();
+    static Map<Long, ThreadTime> threadCpu(long pid) {
+        Map<Long, ThreadTime> threads = new HashMap<>();
         try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             tasks.forEach(task -> {
                 try {
@@ -71,7 +74,8 @@ final class ProcessProbe {
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                     long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-                    groups.merge(threadGroup(name), ticks * (1_000_000_000L / CLOCK_TICKS), Long::sum);
+                    threads.put(Long.parseLong(task.getFileName().toString()),
+                            new ThreadTime(threadGroup(name), ticks * (1_000_000_000L / CLOCK_TICKS)));
                 } catch (IOException | RuntimeException e) {
                     // the thread ended between the listing and the read
                 }
@@ -79,7 +83,7 @@ final class ProcessProbe {
         } catch (IOException | RuntimeException e) {
             return Map.of();
         }
-        return groups;
+        return threads;
     }
 
     /** The groups of {@link #threadGroup}, in the order the report shows them. */
@@ -89,7 +93,7 @@ final class ProcessProbe {
     /**
      * What a gateway thread does, from its name as the kernel keeps it (at most 15 characters): the event loops, the
      * store's writer and checkpointer, the JIT compilers, the garbage collector, or "other" (workers, timers, the
-     * JVM's own service threads).
+     * JVM's own service threads, and in a report the threads that ended during the interval).
      */
     static String threadGroup(String name) {
         if (name.startsWith("vert.x-eventloo")) {

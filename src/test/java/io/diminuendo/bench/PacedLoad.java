@@ -1,5 +1,8 @@
 package io.diminuendo.bench;
 
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -7,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -39,6 +43,9 @@ import io.vertx.core.http.WebSocketClient;
  */
 final class PacedLoad {
     private static final String STAMP = "\"text\":\"@";
+    /** The window's time slices whose slowest delivery is reported, to tell one stall from a spread tail. */
+    private static final long SLICE_NANOS = 10_000_000L;
+    private static final int SLOWEST_SLICES = 5;
 
     private final Benchmarks bench;
     private final Vertx vertx;
@@ -54,9 +61,25 @@ final class PacedLoad {
     private static final class Window {
         volatile long from = Long.MAX_VALUE;
         volatile long to = Long.MAX_VALUE;
+        /** The slowest emit→receive of the deltas emitted in each {@link #SLICE_NANOS} of the window. */
+        volatile AtomicLongArray slowest = new AtomicLongArray(0);
 
         boolean contains(long nanos) {
             return nanos >= from && nanos < to;
+        }
+
+        void open(long from, long to) {
+            slowest = new AtomicLongArray((int) ((to - from + SLICE_NANOS - 1) / SLICE_NANOS));
+            this.to = to;
+            this.from = from;
+        }
+
+        void received(long emitted, long latency) {
+            AtomicLongArray slices = slowest;
+            int i = (int) ((emitted - from) / SLICE_NANOS);
+            if (i >= 0 && i < slices.length()) {
+                slices.accumulateAndGet(i, latency, Math::max);
+            }
         }
     }
 
@@ -86,6 +109,7 @@ final class PacedLoad {
                 if (window.contains(emitted)) {
                     received++;
                     nanos.add(now - emitted);
+                    window.received(emitted, now - emitted);
                 }
             } else if (s.contains("\"kind\":\"turn_completed\"") || s.contains("\"kind\":\"turn_failed\"")
                     || s.contains("\"kind\":\"turn_cancelled\"")) {
@@ -228,12 +252,12 @@ final class PacedLoad {
         Result r = new Result("paced", String.format(Locale.ROOT,
                 "Paced streaming: %d sessions × %s events/s, %d subscribers each", sessions, num(rate), k),
                 String.format(Locale.ROOT, "A realistic load rather than a flood: %d sessions stream text deltas at %s/s "
-                        + "each for %s s (%s s of warm-up, then %s s measured), each session watched by %d "
+                        + "each for %s s (%s s of warm-up, %s s measured, 1 s more), each session watched by %d "
                         + "subscriber connections of its own (%,d connections). The agent backend is the load client "
                         + "(ws://…:%d/agent, the gateway's backend `%s`); each delta carries the nanoTime at which it "
                         + "was written, so emit→receive is measured on one clock: upstream socket, mapping, sequencing, "
                         + "store queue, fan-out and the subscriber's socket. Lost = deltas emitted in the window × "
-                        + "subscribers − received.", sessions, num(rate), num(warm + secs), num(warm), num(secs), k,
+                        + "subscribers − received.", sessions, num(rate), num(warm + secs + 1), num(warm), num(secs), k,
                         sessions * k, port, agent));
         for (Target t : targets) {
             try {
@@ -251,7 +275,9 @@ final class PacedLoad {
             Result r) throws Exception {
         Window window = new Window();
         long interval = (long) (1e9 / rate);
-        long runNanos = (long) ((warm + secs) * 1e9);
+        // the turns go on a second past the window, so that their ends (100 turns completing in the same
+        // millisecond, with their stores and events) are not measured as the stream's tail
+        long runNanos = (long) ((warm + secs + 1) * 1e9);
         Context backendCtx = bench.newContext();
         Backend backend = new Backend(window, interval, runNanos);
         WebSocketClient wsc = vertx.createWebSocketClient(Benchmarks.wsOptions());
@@ -298,8 +324,8 @@ final class PacedLoad {
             }
             bench.await(Future.all(accepted));
             long startedAt = System.nanoTime();
-            window.from = startedAt + (long) (warm * 1e9);
-            window.to = window.from + (long) (secs * 1e9);
+            long from = startedAt + (long) (warm * 1e9);
+            window.open(from, from + (long) (secs * 1e9));
             CpuMeter cpu = new CpuMeter(t, null);
             sleepUntil(window.from);
             cpu.start();
@@ -344,6 +370,7 @@ final class PacedLoad {
             }
             Benchmarks.log("paced: %s %,d of %,d deliveries in the window, p50 %.3f ms, p99 %.3f ms, %d cut", t,
                     received, expected, lat.p50(), lat.p99(), cut);
+            reportSlowest(r, l, window, lat.p99());
         } finally {
             for (Sub s : subs) {
                 Benchmarks.onContext(s.ctx, s.ws::close);
@@ -363,6 +390,39 @@ final class PacedLoad {
             Benchmarks.await(backend.close(backendCtx), 10);
             wsc.close();
         }
+    }
+
+    /**
+     * How the tail is spread over the window: the number of 10 ms slices whose slowest delivery is above the p99, and
+     * the slowest slices with their wall-clock time (to set beside GC or system logs). A few slices far above the rest
+     * are a stall of one side; many slices a little above it are queueing.
+     */
+    private static void reportSlowest(Result r, String target, Window window, double p99Millis) {
+        AtomicLongArray slices = window.slowest;
+        long p99 = (long) (p99Millis * 1e6);
+        int above = 0;
+        List<Integer> order = new ArrayList<>();
+        for (int i = 0; i < slices.length(); i++) {
+            if (slices.get(i) > p99) {
+                above++;
+            }
+            order.add(i);
+        }
+        order.sort((a, b) -> Long.compare(slices.get(b), slices.get(a)));
+        r.add(target, "slicesAboveP99", "10 ms slices whose slowest delivery is above the p99", above, Kind.COUNT);
+        // nanoTime has no epoch: place the window on the wall clock from one reading of both
+        long wallOffset = Instant.now().toEpochMilli() * 1_000_000L - System.nanoTime();
+        DateTimeFormatter hms = DateTimeFormatter.ofPattern("HH:mm:ss.SSS").withZone(ZoneOffset.UTC);
+        List<String> slowest = new ArrayList<>();
+        for (int i : order.subList(0, Math.min(SLOWEST_SLICES, order.size()))) {
+            long start = window.from + i * SLICE_NANOS;
+            String at = hms.format(Instant.ofEpochMilli((start + wallOffset) / 1_000_000L));
+            slowest.add(String.format(Locale.ROOT, "%s UTC (+%.2f s) %.1f ms", at, i * SLICE_NANOS / 1e9,
+                    slices.get(i) / 1e6));
+        }
+        r.detail(target).put("slowestSlices", String.join("; ", slowest));
+        Benchmarks.log("paced: %d of %d slices of 10 ms above the p99; slowest: %s", above, slices.length(),
+                String.join("; ", slowest));
     }
 
     private static String num(double v) {

@@ -70,6 +70,9 @@ public class ConnectionRegistry {
 
     private void sweep(long now, long idleNanos, long intervalNanos) {
         for (ClientConnection c : open.values()) {
+            if (c.isClosing()) {
+                continue; // counted once, when its close began; it leaves the map when the socket has closed
+            }
             if (now - c.lastActivityNanos > idleNanos) {
                 metrics.limitHit("idle_timeout");
                 c.close(CloseCode.IDLE_TIMEOUT);

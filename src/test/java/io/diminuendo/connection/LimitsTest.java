@@ -265,11 +265,16 @@ class LimitsTest {
                     + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             writeMaskedText(out, "{\"type\":\"authenticate\",\"token\":\"" + Keys.READER + "\"}");
+            double idleBefore = limitHits("idle_timeout");
             DataInputStream in = new DataInputStream(silent.getInputStream());
             silent.setSoTimeout(10_000);
             int closeCode = readUntilClose(in);
             assertThat(closeCode).isEqualTo(1001);
             assertThat(answering.request("ping").path("type").asText()).isEqualTo("pong");
+            // the silent peer never answers the close, so the gateway waits for it: dozens of sweeps go by meanwhile
+            Thread.sleep(300);
+            assertThat(limitHits("idle_timeout") - idleBefore).as("idle timeouts counted for the one silent peer")
+                    .isEqualTo(1);
         }
     }
 

@@ -23,6 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 public final class RawWebSocket implements AutoCloseable {
     public static final int OP_TEXT = 0x1;
     public static final int OP_CLOSE = 0x8;
+    public static final int OP_PING = 0x9;
 
     /** One frame from the server; {@code closeCode} is set for close frames (or -1 without a code). */
     public record Frame(int opcode, byte[] payload) {
@@ -145,8 +146,20 @@ public final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
-    /** Reads the next frame, or returns null at the end of the stream or when the peer reset the connection. */
+    /**
+     * Reads the next frame, or returns null at the end of the stream or when the peer reset the connection. The
+     * gateway's liveness pings are skipped (each connection is pinged at its own moment of the ping interval, which
+     * may fall inside any test); they are not answered, as a test never lasts an idle timeout.
+     */
     public Frame read() throws IOException {
+        Frame f = readFrame();
+        while (f != null && f.opcode() == OP_PING) {
+            f = readFrame();
+        }
+        return f;
+    }
+
+    private Frame readFrame() throws IOException {
         try {
             int b0 = in.read();
             if (b0 < 0) {

@@ -47,13 +47,18 @@ final class ProcessProbe {
 
     static long cpuNanos(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-            return ticks * (1_000_000_000L / CLOCK_TICKS);
+            return statCpuNanos(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /** User + system time, in nanoseconds, from the text of a process's or a thread's {@code stat} file. */
+    private static long statCpuNanos(String stat) {
+        // the name before them is between the first '(' and the last ')', and may hold spaces or ')'
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+        return ticks * (1_000_000_000L / CLOCK_TICKS);
     }
 
     /** CPU time (user + system, nanoseconds) one thread has used so far, and its {@link #threadGroup}. */
@@ -70,12 +75,9 @@ final class ProcessProbe {
             tasks.forEach(task -> {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
-                    // the thread's name is between the first '(' and the last ')', and may hold spaces or ')'
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
                     threads.put(Long.parseLong(task.getFileName().toString()),
-                            new ThreadTime(threadGroup(name), ticks * (1_000_000_000L / CLOCK_TICKS)));
+                            new ThreadTime(threadGroup(name), statCpuNanos(stat)));
                 } catch (IOException | RuntimeException e) {
                     // the thread ended between the listing and the read
                 }
@@ -108,7 +110,7 @@ final class ProcessProbe {
         if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
             return "JIT compilers";
         }
-        if (name.startsWith("GC Thread") || name.startsWith("G1 ") || name.startsWith("GC ")) {
+        if (name.startsWith("GC ") || name.startsWith("G1 ")) {
             return "GC";
         }
         return "other";

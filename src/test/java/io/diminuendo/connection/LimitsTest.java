@@ -245,7 +245,7 @@ class LimitsTest {
     @Test
     void browsersFromOtherOriginsCannotUpgrade() {
         HttpClient http = HttpClient.newHttpClient();
-        URI uri = URI.create("ws" + ws.toString().substring(4));
+        URI uri = WsClient.toWs(ws);
         assertThatThrownBy(() -> http.newWebSocketBuilder().header("Origin", "https://evil.example")
                 .buildAsync(uri, new WebSocket.Listener() {
                 }).join()).hasStackTraceContaining("403");
@@ -284,7 +284,7 @@ class LimitsTest {
         // it opened, so the 12 first pings share one phase of the interval, give or take a few ms. Spread, successive
         // connections get phases far apart: no 30 ms of the interval holds more than a few of them.
         HttpClient http = HttpClient.newHttpClient();
-        URI uri = URI.create("ws" + ws.toString().substring(4));
+        URI uri = WsClient.toWs(ws);
         List<CompletableFuture<Long>> firstPings = new ArrayList<>();
         List<WebSocket> sockets = new ArrayList<>();
         try {

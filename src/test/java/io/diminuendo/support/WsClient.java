@@ -45,7 +45,7 @@ public final class WsClient implements AutoCloseable {
     }
 
     /** Accepts the http URI of {@code @TestHTTPResource} and turns it into the ws one. */
-    private static URI toWs(URI uri) {
+    public static URI toWs(URI uri) {
         String s = uri.toString();
         return URI.create(s.startsWith("http") ? "ws" + s.substring(4) : s);
     }

@@ -171,6 +171,15 @@ public class ConfigValidator {
         if (writer.maxBatchDelay().isNegative()) {
             out.add("diminuendo.store.writer.max-batch-delay must not be negative");
         }
+        writer.linger().ifPresent(linger -> {
+            if (linger.isNegative()) {
+                out.add("diminuendo.store.writer.linger must not be negative (0 commits as soon as the queue is empty)");
+            } else if (linger.compareTo(writer.maxBatchDelay()) > 0) {
+                out.add("diminuendo.store.writer.linger (" + linger.toMillis() + " ms) must not exceed"
+                        + " diminuendo.store.writer.max-batch-delay (" + writer.maxBatchDelay().toMillis()
+                        + " ms), which bounds every batch");
+            }
+        });
         GatewayConfig.Store store = config.store();
         if (store.kind() == GatewayConfig.StoreKind.SQLITE && store.path().isBlank()) {
             out.add("diminuendo.store.path must name a file");

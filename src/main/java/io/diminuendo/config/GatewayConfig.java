@@ -247,9 +247,21 @@ public interface GatewayConfig {
         @WithDefault("1024")
         int maxBatchRows();
 
-        /** A batch is committed at the latest this long after its first write, even if more are queued. */
-        @WithDefault("5ms")
+        /**
+         * A batch is committed at the latest this long after its first write, even if more are queued; it also bounds
+         * {@code linger}.
+         */
+        @WithDefault("25ms")
         Duration maxBatchDelay();
+
+        /**
+         * When the queue runs dry and the batch holds only streamed events, the writer waits this long (counted from
+         * the batch's first write) for more before it commits; a write that someone waits for (a reply, a barrier, a
+         * shutdown) ends the wait at once. With many sessions streaming at once, larger commits rewrite far fewer
+         * pages per event. 0 commits as soon as the queue is empty. Unset: 20ms on SQLite, 0 on PostgreSQL (other
+         * pods see an event only once it is committed).
+         */
+        Optional<Duration> linger();
 
         /** SQLite {@code synchronous} pragma for the write connection: NORMAL (WAL default) or FULL. */
         @WithDefault("NORMAL")

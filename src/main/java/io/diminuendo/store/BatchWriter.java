@@ -2,6 +2,7 @@ package io.diminuendo.store;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
 import org.jboss.logging.Logger;
@@ -22,7 +24,9 @@ import io.diminuendo.metrics.GatewayMetrics;
 /**
  * The single writer of a store, whatever its engine: one thread that owns the only write connection and commits in
  * batches. A batch ends when the queue is drained, when it holds {@code max-batch-rows} writes, or
- * {@code max-batch-delay} after it began. The queue is bounded by a reservation counter ({@code queue-capacity}):
+ * {@code max-batch-delay} after it began; a batch of streamed events only waits up to {@code linger} for more when
+ * the queue runs dry (nobody waits for their commit: they reached the subscribers before it), which with many
+ * sessions streaming at once makes each commit carry several events of each session instead of one. The queue is bounded by a reservation counter ({@code queue-capacity}):
  * a full queue refuses new writes instead of growing. The engine's SQL comes from a {@link WriterDialect}.
  */
 final class BatchWriter {
@@ -42,6 +46,7 @@ final class BatchWriter {
     private final AtomicInteger reserved = new AtomicInteger();
     private final ConcurrentLinkedQueue<Runnable> waitingForRoom = new ConcurrentLinkedQueue<>();
     private final int capacity;
+    private final long lingerNanos;
     /** Writes of a failed batch that must be written again (only the writer thread touches it). */
     private final ArrayDeque<WriteOp> retry = new ArrayDeque<>();
     private volatile boolean previousRunUnclean;
@@ -52,6 +57,8 @@ final class BatchWriter {
     /** Likewise for reopening the write connection after a failure. */
     private String lastReopenFailure;
     private volatile long batchStartedNanos;
+    /** Set when a write that someone waits for is queued: a lingering writer commits at once. */
+    private volatile boolean urgent;
     private volatile boolean stopped;
     private volatile Consumer<List<StoredEvent>> committedListener;
     private Thread writerThread;
@@ -63,11 +70,18 @@ final class BatchWriter {
      * next start whether the previous run stopped cleanly.
      */
     BatchWriter(WriterDialect dialect, GatewayConfig.Writer config, GatewayMetrics metrics, String runningKey) {
+        this(dialect, config, Duration.ZERO, metrics, runningKey);
+    }
+
+    /** {@code defaultLinger} applies when {@code linger} is not set; the engine's store chooses it. */
+    BatchWriter(WriterDialect dialect, GatewayConfig.Writer config, Duration defaultLinger, GatewayMetrics metrics,
+            String runningKey) {
         this.dialect = dialect;
         this.config = config;
         this.metrics = metrics;
         this.runningKey = runningKey;
         this.capacity = config.queueCapacity();
+        this.lingerNanos = Math.min(config.linger().orElse(defaultLinger).toNanos(), config.maxBatchDelay().toNanos());
     }
 
     /** Opens the write connection, migrates the schema, records this run as running and starts the thread. */
@@ -99,6 +113,7 @@ final class BatchWriter {
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         queue.add(new Stop(done));
+        hurry();
         try {
             done.get(30, TimeUnit.SECONDS);
             writerThread.join(5000);
@@ -154,6 +169,7 @@ final class BatchWriter {
             queue.add(new Barrier(f, true));
             tailBarrier = f;
             tailBarrierAfter = writesQueued.get();
+            hurry();
             return f;
         }
     }
@@ -167,6 +183,7 @@ final class BatchWriter {
         CompletableFuture<Void> f = new CompletableFuture<>();
         reserved.incrementAndGet();
         queue.add(new Barrier(f, false));
+        hurry();
         return f;
     }
 
@@ -180,7 +197,22 @@ final class BatchWriter {
         }
         queue.add(op);
         writesQueued.incrementAndGet();
+        hurry();
         return op.done;
+    }
+
+    /**
+     * Ends a linger: the writer parks without listening to the queue while it lingers (so streamed events, which
+     * nobody waits for, do not wake it one by one), and a write with a waiter wakes it here.
+     */
+    private void hurry() {
+        if (lingerNanos > 0) {
+            urgent = true;
+            Thread t = writerThread;
+            if (t != null) {
+                LockSupport.unpark(t);
+            }
+        }
     }
 
     private boolean reserve() {
@@ -232,13 +264,24 @@ final class BatchWriter {
                 }
                 long start = System.nanoTime();
                 batchStartedNanos = start;
-                while (batch.size() < maxRows && System.nanoTime() - start < maxDelay) {
-                    WriteOp next = queue.poll();
-                    if (next == null) {
+                boolean onlyStreamed = onlyAppends(batch);
+                while (batch.size() < maxRows) {
+                    long elapsed = System.nanoTime() - start;
+                    if (elapsed >= maxDelay) {
                         break;
                     }
+                    WriteOp next = queue.poll();
+                    if (next == null) {
+                        if (!onlyStreamed || elapsed >= lingerNanos || urgent) {
+                            break;
+                        }
+                        LockSupport.parkNanos(this, lingerNanos - elapsed);
+                        continue;
+                    }
+                    onlyStreamed &= next instanceof Append;
                     batch.add(next);
                 }
+                urgent = false;
                 running = commit(batch, start);
                 if (!retry.isEmpty()) {
                     batchStartedNanos = 0;
@@ -252,6 +295,15 @@ final class BatchWriter {
                 batchStartedNanos = 0;
             }
         }
+    }
+
+    private static boolean onlyAppends(List<WriteOp> batch) {
+        for (WriteOp op : batch) {
+            if (!(op instanceof Append)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -24,6 +24,11 @@ import io.diminuendo.metrics.GatewayMetrics;
 public final class SqliteEventStore extends WriterBackedStore {
     private static final Logger LOG = Logger.getLogger(SqliteEventStore.class);
     private static final long WAL_SIZE_LIMIT_BYTES = 16L << 20;
+    /**
+     * With 100 sessions streaming, a commit each time the queue runs dry holds about two events per session and
+     * rewrites a B-tree leaf for each: 20 ms cut the writer's CPU by a quarter (docs/benchmarks.md).
+     */
+    static final Duration DEFAULT_LINGER = Duration.ofMillis(20);
 
     private final AgroalDataSource readPool;
     private final AgroalDataSource writerSource;
@@ -44,7 +49,7 @@ public final class SqliteEventStore extends WriterBackedStore {
         Duration checkpointInterval = config.writer().checkpointInterval();
         this.checkpointer = checkpointInterval.isZero() ? null
                 : new Checkpointer(writerSource::getConnection, checkpointInterval);
-        this.writer = new BatchWriter(new Dialect(), config.writer(), metrics, "running");
+        this.writer = new BatchWriter(new Dialect(), config.writer(), DEFAULT_LINGER, metrics, "running");
     }
 
     void start() throws SQLException, IOException {

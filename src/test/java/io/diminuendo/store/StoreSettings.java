@@ -49,6 +49,11 @@ record StoreSettings(GatewayConfig.StoreKind kind, String path, Optional<String>
             }
 
             @Override
+            public Optional<Duration> linger() {
+                return Optional.empty();
+            }
+
+            @Override
             public GatewayConfig.Synchronous synchronous() {
                 return synchronous;
             }

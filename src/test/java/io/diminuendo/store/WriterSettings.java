@@ -1,15 +1,19 @@
 package io.diminuendo.store;
 
 import java.time.Duration;
+import java.util.Optional;
 
 import io.diminuendo.config.GatewayConfig;
 
-/** Writer settings for tests that drive a {@link BatchWriter} directly: a queue and batch size, 1 ms batches. */
-record WriterSettings(int queueCapacity, int maxBatchRows) implements GatewayConfig.Writer {
+/**
+ * Writer settings for tests that drive a {@link BatchWriter} directly: a queue and batch size, 1 ms batches and no
+ * linger unless given.
+ */
+record WriterSettings(int queueCapacity, int maxBatchRows, Duration maxBatchDelay, Optional<Duration> linger)
+        implements GatewayConfig.Writer {
 
-    @Override
-    public Duration maxBatchDelay() {
-        return Duration.ofMillis(1);
+    WriterSettings(int queueCapacity, int maxBatchRows) {
+        this(queueCapacity, maxBatchRows, Duration.ofMillis(1), Optional.empty());
     }
 
     @Override

@@ -33,8 +33,8 @@ import io.diminuendo.upstream.EventMapper;
 
 /**
  * The control for {@link WriterBenchmark}: the same rows, schema ({@link Migrations}), JDBC URL, pragmas, insert
- * statement and 1024-row transactions, but straight on one sqlite-jdbc connection from the benchmark thread,
- * with no queue, no writer thread and no pool. The gap between the two is what the store itself costs; this
+ * statement and 1024-row transactions over 8 sessions (both parameters), but straight on one sqlite-jdbc connection
+ * from the benchmark thread, with no queue, no writer thread and no pool. The gap between the two is what the store itself costs; this
  * score is what SQLite and its JDBC driver allow on this machine.
  */
 @State(Scope.Thread)
@@ -45,7 +45,17 @@ import io.diminuendo.upstream.EventMapper;
 @Fork(1)
 public class SqliteBaselineBenchmark {
     private static final int BATCH = 1024;
-    private static final int SESSIONS = 8;
+
+    /**
+     * Sessions the rows go to, round robin. The events are clustered by session and seq, so each session's newest
+     * B-tree leaf is rewritten by every commit that holds one of its rows: with 100 sessions that is most of the cost.
+     */
+    @Param({ "8" })
+    public int sessions;
+
+    /** Rows per transaction; a divisor of 1024 (an invocation writes 1024 rows). */
+    @Param({ "1024" })
+    public int rowsPerCommit;
 
     @Param({ "NORMAL", "FULL" })
     public GatewayConfig.Synchronous synchronous;
@@ -57,8 +67,9 @@ public class SqliteBaselineBenchmark {
     @Param({ "" })
     public String pragmas;
 
-    private final String[] sessionIds = new String[SESSIONS];
-    private final long[] seqs = new long[SESSIONS];
+    private String[] sessionIds;
+    private long[] seqs;
+    private int next;
     private String frame;
     private Path dir;
     private Connection connection;
@@ -66,9 +77,13 @@ public class SqliteBaselineBenchmark {
 
     @Setup(Level.Iteration)
     public void open() throws Exception {
-        for (int i = 0; i < SESSIONS; i++) {
-            sessionIds[i] = "3f2b8c1e-9a4d-4e7b-b1c2-5d6e7f8a9b0" + i;
-            seqs[i] = 0;
+        if (BATCH % rowsPerCommit != 0) {
+            throw new IllegalArgumentException("rowsPerCommit must divide " + BATCH);
+        }
+        sessionIds = new String[sessions];
+        seqs = new long[sessions];
+        for (int i = 0; i < sessions; i++) {
+            sessionIds[i] = String.format("3f2b8c1e-9a4d-4e7b-b1c2-%012d", i);
         }
         frame = ServerFrames.event(sessionIds[0], 1204, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a", EventKind.TEXT_DELTA,
                 1_760_000_000_000L, EventMapper.textData("I'll look at the failing test first. "));
@@ -89,7 +104,8 @@ public class SqliteBaselineBenchmark {
         Migrations.apply(connection, Migrations.SQLITE);
         connection.setAutoCommit(false);
         insert = connection.prepareStatement(
-                "INSERT INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)");
+                "INSERT INTO events (session_id, seq, turn_id, kind, ts, frame) VALUES (?, ?, ?, ?, ?, ?)"
+                        + " ON CONFLICT (session_id, seq) DO NOTHING");
     }
 
     @TearDown(Level.Iteration)
@@ -106,7 +122,8 @@ public class SqliteBaselineBenchmark {
     public void insertBatch() throws SQLException {
         long ts = System.currentTimeMillis();
         for (int i = 0; i < BATCH; i++) {
-            int s = i & (SESSIONS - 1);
+            int s = next;
+            next = next + 1 == sessions ? 0 : next + 1;
             insert.setString(1, sessionIds[s]);
             insert.setLong(2, ++seqs[s]);
             insert.setString(3, "8d7c6b5a-4f3e-4d2c-9b1a-0f1e2d3c4b5a");
@@ -114,8 +131,10 @@ public class SqliteBaselineBenchmark {
             insert.setLong(5, ts);
             insert.setString(6, frame);
             insert.addBatch();
+            if ((i + 1) % rowsPerCommit == 0) {
+                insert.executeBatch();
+                connection.commit();
+            }
         }
-        insert.executeBatch();
-        connection.commit();
     }
 }

@@ -170,6 +170,10 @@ public class ConfigValidator {
         }
         if (writer.maxBatchDelay().isNegative()) {
             out.add("diminuendo.store.writer.max-batch-delay must not be negative");
+        } else if (writer.maxBatchDelay().compareTo(writer.stallThreshold()) >= 0) {
+            out.add("diminuendo.store.writer.max-batch-delay (" + writer.maxBatchDelay().toMillis() + " ms) must be"
+                    + " shorter than diminuendo.store.writer.stall-threshold (" + writer.stallThreshold().toMillis()
+                    + " ms): a batch that waits that long would report the writer stalled");
         }
         writer.linger().ifPresent(linger -> {
             if (linger.isNegative()) {

@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code diminuendo.store.writer.linger}: unset by default (the store picks: 20 ms on SQLite, 0 on PostgreSQL), never
- * negative and never longer than {@code max-batch-delay}, which bounds every batch.
+ * negative and never longer than {@code max-batch-delay}, which bounds every batch and must itself stay below the
+ * {@code stall-threshold} at which readiness reports the writer stalled.
  */
 class WriterLingerSettingsTest {
     @Test
@@ -36,5 +37,15 @@ class WriterLingerSettingsTest {
     void aNegativeLingerIsRefusedNamingTheProperty() {
         assertThat(problems(Map.of("diminuendo.store.writer.linger", "-1ms"))).containsExactly(
                 "diminuendo.store.writer.linger must not be negative (0 commits as soon as the queue is empty)");
+    }
+
+    @Test
+    void aBatchDelayNoShorterThanTheStallThresholdIsRefusedNamingBothProperties() {
+        assertThat(problems(Map.of("diminuendo.store.writer.max-batch-delay", "10s"))).containsExactly(
+                "diminuendo.store.writer.max-batch-delay (10000 ms) must be shorter than"
+                        + " diminuendo.store.writer.stall-threshold (10000 ms): a batch that waits that long would"
+                        + " report the writer stalled");
+        assertThat(problems(Map.of("diminuendo.store.writer.max-batch-delay", "10s",
+                "diminuendo.store.writer.stall-threshold", "30s"))).isEmpty();
     }
 }

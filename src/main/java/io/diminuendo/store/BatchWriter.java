@@ -24,10 +24,11 @@ import io.diminuendo.metrics.GatewayMetrics;
 /**
  * The single writer of a store, whatever its engine: one thread that owns the only write connection and commits in
  * batches. A batch ends when the queue is drained, when it holds {@code max-batch-rows} writes, or
- * {@code max-batch-delay} after it began; a batch of streamed events only waits up to {@code linger} for more when
+ * {@code max-batch-delay} after it began; a batch of streamed events alone waits up to {@code linger} for more when
  * the queue runs dry (nobody waits for their commit: they reached the subscribers before it), which with many
- * sessions streaming at once makes each commit carry several events of each session instead of one. The queue is bounded by a reservation counter ({@code queue-capacity}):
- * a full queue refuses new writes instead of growing. The engine's SQL comes from a {@link WriterDialect}.
+ * sessions streaming at once makes each commit carry several events of each session instead of one. The queue is
+ * bounded by a reservation counter ({@code queue-capacity}): a full queue refuses new writes instead of growing. The
+ * engine's SQL comes from a {@link WriterDialect}.
  */
 final class BatchWriter {
     private static final Logger LOG = Logger.getLogger(BatchWriter.class);

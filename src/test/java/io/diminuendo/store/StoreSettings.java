@@ -7,8 +7,8 @@ import io.diminuendo.config.GatewayConfig;
 
 /**
  * The store settings that the writer benchmarks and the store tests build a store with: the gateway's defaults
- * (read pool of 8, queue 65536, batches of {@code batchRows} rows or 5 ms) but the values under test; the rest of the
- * gateway's configuration is not needed.
+ * (read pool of 8, queue 65536, batches of {@code batchRows} rows or 25 ms, the engine's linger) but the values under
+ * test; the rest of the gateway's configuration is not needed.
  */
 record StoreSettings(GatewayConfig.StoreKind kind, String path, Optional<String> jdbcUrl,
         Optional<String> username, Optional<String> password, GatewayConfig.Synchronous synchronous, int batchRows,
@@ -45,7 +45,7 @@ record StoreSettings(GatewayConfig.StoreKind kind, String path, Optional<String>
 
             @Override
             public Duration maxBatchDelay() {
-                return Duration.ofMillis(5);
+                return Duration.ofMillis(25);
             }
 
             @Override

@@ -168,6 +168,10 @@ public class ConfigValidator {
         if (writer.lowSpaceBytes() < 0) {
             out.add("diminuendo.store.writer.low-space-bytes must not be negative (0 turns the low-space mode off)");
         }
+        if (writer.pageCacheBytes() < 65536) {
+            out.add("diminuendo.store.writer.page-cache-bytes must be at least 65536 (was " + writer.pageCacheBytes()
+                    + ")");
+        }
         if (writer.maxBatchDelay().isNegative()) {
             out.add("diminuendo.store.writer.max-batch-delay must not be negative");
         } else if (writer.maxBatchDelay().compareTo(writer.stallThreshold()) >= 0) {

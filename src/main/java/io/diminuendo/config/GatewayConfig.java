@@ -282,6 +282,14 @@ public interface GatewayConfig {
         @WithDefault("67108864")
         long lowSpaceBytes();
 
+        /**
+         * SQLite only: the write connection's page cache, in bytes (SQLite's default is 2 MB). With many sessions
+         * streaming, each commit touches a leaf of every one of them and its neighbours; a cache that holds them saves
+         * reading pages back between commits. The read connections keep SQLite's default.
+         */
+        @WithDefault("16777216")
+        long pageCacheBytes();
+
         /** Readiness reports the writer stalled when work has waited longer than this. */
         @WithDefault("10s")
         Duration stallThreshold();

@@ -79,6 +79,7 @@ public final class SqliteEventStore extends WriterBackedStore {
             try (Statement s = c.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 s.execute("PRAGMA synchronous=" + config.writer().synchronous().name());
+                s.execute("PRAGMA cache_size=-" + config.writer().pageCacheBytes() / 1024); // negative: KiB
                 if (checkpointer != null) {
                     s.execute("PRAGMA wal_autocheckpoint=0"); // the Checkpointer's job
                     // a burst can outrun the checkpointer and grow the WAL; give the space back once it starts over

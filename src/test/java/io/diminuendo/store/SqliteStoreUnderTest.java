@@ -1,6 +1,8 @@
 package io.diminuendo.store;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 
 import io.agroal.api.AgroalDataSource;
 import io.agroal.api.configuration.supplier.AgroalDataSourceConfigurationSupplier;
@@ -36,6 +38,14 @@ final class SqliteStoreUnderTest implements AutoCloseable {
         return AgroalDataSource.from(new AgroalDataSourceConfigurationSupplier()
                 .connectionPoolConfiguration(p -> p.minSize(0).maxSize(maxSize)
                         .connectionFactoryConfiguration(f -> f.jdbcUrl(url).connectionProviderClassName("org.sqlite.JDBC"))));
+    }
+
+    /**
+     * A connection of the writer's pool: after {@code store.drainAndStop()}, with no checkpointer, the one the writer
+     * wrote on (the pool keeps it open, with its settings).
+     */
+    Connection writerPoolConnection() throws SQLException {
+        return writerPool.getConnection();
     }
 
     /** Drains and stops the writer, then closes both pools. */

@@ -69,6 +69,11 @@ record StoreSettings(GatewayConfig.StoreKind kind, String path, Optional<String>
             }
 
             @Override
+            public long pageCacheBytes() {
+                return 16L << 20;
+            }
+
+            @Override
             public Duration stallThreshold() {
                 return Duration.ofSeconds(10);
             }

@@ -32,6 +32,11 @@ record WriterSettings(int queueCapacity, int maxBatchRows, Duration maxBatchDela
     }
 
     @Override
+    public long pageCacheBytes() {
+        return 16L << 20;
+    }
+
+    @Override
     public Duration stallThreshold() {
         return Duration.ofSeconds(5);
     }

@@ -283,7 +283,7 @@ final class BatchWriter {
                     batch.add(next);
                 }
                 urgent = false;
-                running = commit(batch, start);
+                running = commit(batch, System.nanoTime()); // its latency meter leaves the linger out: disk time only
                 if (!retry.isEmpty()) {
                     batchStartedNanos = 0;
                     Thread.sleep(Math.min(2000, 50L << Math.min(consecutiveFailures, 6)));

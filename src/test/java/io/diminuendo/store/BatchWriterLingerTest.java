@@ -19,6 +19,7 @@ import org.sqlite.SQLiteDataSource;
 
 import io.diminuendo.metrics.GatewayMetrics;
 import io.diminuendo.protocol.EventKind;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
@@ -29,7 +30,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 class BatchWriterLingerTest {
     private static final Duration GAP = Duration.ofMillis(20);
 
-    private final GatewayMetrics metrics = new GatewayMetrics(new SimpleMeterRegistry());
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private final GatewayMetrics metrics = new GatewayMetrics(registry);
     /** The streamed events of each commit, in commit order. */
     private final List<List<Long>> commits = new CopyOnWriteArrayList<>();
     private BatchWriter writer;
@@ -79,6 +81,9 @@ class BatchWriterLingerTest {
         trickle(1, 5);
         await().atMost(Duration.ofSeconds(10)).until(() -> stored().size() == 5);
         assertThat(commits).containsExactly(List.of(1L, 2L, 3L, 4L, 5L));
+        Timer commit = registry.get("diminuendo.writer.commit.latency").timer();
+        assertThat(commit.max(TimeUnit.MILLISECONDS)).as("the commit's latency, which the 3 s linger is not part of")
+                .isLessThan(1000);
     }
 
     @Test

@@ -62,7 +62,7 @@ final class BatchWriter {
     private volatile boolean urgent;
     private volatile boolean stopped;
     private volatile Consumer<List<StoredEvent>> committedListener;
-    private Thread writerThread;
+    private volatile Thread writerThread;
     private Connection writeConnection;
     private WriteStatements statements;
 
@@ -135,6 +135,7 @@ final class BatchWriter {
 
     void whenWritable(Runnable task) {
         waitingForRoom.add(task);
+        hurry(); // room comes with a commit: a writer lingering over a full queue would wait for nothing
         if (reserved.get() < capacity) {
             wakeWaiters();
         }
@@ -227,6 +228,11 @@ final class BatchWriter {
         return true;
     }
 
+    /** How long a batch of streamed events alone waits for more, as configured or the store's default. */
+    Duration linger() {
+        return Duration.ofNanos(lingerNanos);
+    }
+
     int queueDepth() {
         return reserved.get();
     }
@@ -273,7 +279,7 @@ final class BatchWriter {
                     }
                     WriteOp next = queue.poll();
                     if (next == null) {
-                        if (!onlyStreamed || elapsed >= lingerNanos || urgent) {
+                        if (!onlyStreamed || elapsed >= lingerNanos || urgent || reserved.get() >= capacity) {
                             break;
                         }
                         LockSupport.parkNanos(this, lingerNanos - elapsed);

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -44,7 +45,11 @@ class BatchWriterLingerTest {
     }
 
     private void start(Duration linger) throws SQLException {
-        writer = new BatchWriter(new MemoryDialect(), new WriterSettings(1024, 1024, Duration.ofSeconds(30),
+        start(1024, linger);
+    }
+
+    private void start(int capacity, Duration linger) throws SQLException {
+        writer = new BatchWriter(new MemoryDialect(), new WriterSettings(capacity, 1024, Duration.ofSeconds(30),
                 Optional.of(linger)), metrics, "running");
         writer.onCommitted(events -> commits.add(events.stream().map(StoredEvent::seq).toList()));
         writer.start();
@@ -102,7 +107,21 @@ class BatchWriterLingerTest {
                 null, null, "e1", 1, 1)));
     }
 
-    /** The linger is a minute: a write that waited for it would time out. */
+    @Test
+    void aFullQueueEndsTheLinger() throws Exception {
+        // a queue smaller than a batch: the writer holds all of it, and no more can come until it commits
+        start(16, Duration.ofSeconds(30));
+        for (long seq = 1; seq <= 16; seq++) {
+            assertThat(writer.tryAppend(event(seq))).isTrue();
+        }
+        assertThat(writer.tryAppend(event(17))).as("the queue is full").isFalse();
+        CountDownLatch room = new CountDownLatch(1);
+        writer.whenWritable(room::countDown);
+        assertThat(room.await(5, TimeUnit.SECONDS)).as("room within 5 s of a 30 s linger").isTrue();
+        assertThat(writer.tryAppend(event(17))).isTrue();
+    }
+
+    /** The linger is capped at the 30 s batch delay: a write that waited for it would time out. */
     private void aWaitedForWriteEndsTheLinger(Function<BatchWriter, CompletionStage<Void>> write) throws Exception {
         start(Duration.ofMinutes(1));
         trickle(1, 3);

@@ -57,6 +57,12 @@ class PostgresEventStoreTest {
     }
 
     @Test
+    void theWriterDoesNotLingerByDefault() throws Exception {
+        // other pods see an event once it is committed: a linger would be their delay
+        assertThat(open(false).writer().linger()).isZero();
+    }
+
+    @Test
     void framesComeBackExactlyWhateverCharactersTheyHold() throws Exception {
         PostgresEventStore store = open(false);
         List<String> frames = List.of("{\"text\":\"tab\\there\"}", "raw\ttab, raw\nnewline, raw\r\nreturn",

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,9 +17,9 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 
 /**
  * The SQLite writer's connection caches {@code page-cache-bytes} of pages (16 MiB in these settings) instead of
- * SQLite's 2 MB; a read connection keeps the default.
+ * SQLite's 2 MB; a read connection keeps the default. Unset, the SQLite writer lingers 20 ms.
  */
-class WriterPageCacheTest {
+class SqliteWriterSettingsTest {
     @TempDir
     Path dir;
 
@@ -37,6 +38,7 @@ class WriterPageCacheTest {
             try (Connection read = opened.store.readConnection()) {
                 assertThat(cacheSizePragma(read)).as("a read connection: SQLite's default, 2,000 KiB").isEqualTo(-2000);
             }
+            assertThat(opened.store.writer().linger()).as("SQLite's default linger").isEqualTo(Duration.ofMillis(20));
             opened.store.drainAndStop();
             try (Connection written = opened.writerPoolConnection()) {
                 assertThat(cacheSizePragma(written)).as("negative: KiB").isEqualTo(-(16L << 20) / 1024);

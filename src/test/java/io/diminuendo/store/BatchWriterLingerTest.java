@@ -144,30 +144,16 @@ class BatchWriterLingerTest {
     }
 
     /** The SQLite schema and statements of the store, on a private in-memory database. */
-    private final class MemoryDialect implements WriterDialect {
+    private final class MemoryDialect extends SqliteSchemaDialect {
+        MemoryDialect() {
+            super(metrics);
+        }
+
         @Override
         public Connection open() throws SQLException {
             SQLiteDataSource memory = new SQLiteDataSource(); // not DriverManager: Quarkus's class loaders hide it
             memory.setUrl("jdbc:sqlite::memory:");
             return memory.getConnection();
-        }
-
-        @Override
-        public void migrate(Connection c) throws SQLException {
-            Migrations.apply(c, Migrations.SQLITE);
-        }
-
-        @Override
-        public WriteStatements prepare(Connection c) throws SQLException {
-            return new SqliteEventStore.SqliteStatements(c, metrics);
-        }
-
-        @Override
-        public void committed(Connection c) {
-        }
-
-        @Override
-        public void stopped() {
         }
     }
 }

@@ -51,7 +51,7 @@ class SqliteCommitReportedFailedTest {
     void aBatchWrittenAgainAfterACommitThatReachedTheDiskIsStoredOnceAndTheWriterGoesOn() throws Exception {
         String url = "jdbc:sqlite:" + dir.resolve("store.db");
         AtomicBoolean nextCommitReportsFailure = new AtomicBoolean();
-        WriterDialect dialect = new WriterDialect() {
+        WriterDialect dialect = new SqliteSchemaDialect(metrics) {
             @Override
             public Connection open() throws SQLException {
                 SQLiteDataSource file = new SQLiteDataSource();
@@ -69,16 +69,6 @@ class SqliteCommitReportedFailedTest {
                                 throw e.getCause();
                             }
                         });
-            }
-
-            @Override
-            public void migrate(Connection c) throws SQLException {
-                Migrations.apply(c, Migrations.SQLITE);
-            }
-
-            @Override
-            public WriteStatements prepare(Connection c) throws SQLException {
-                return new SqliteEventStore.SqliteStatements(c, metrics);
             }
         };
         writer = new BatchWriter(dialect, new WriterSettings(64, 8), metrics, "running");

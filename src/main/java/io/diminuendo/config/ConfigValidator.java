@@ -168,10 +168,7 @@ public class ConfigValidator {
         if (writer.lowSpaceBytes() < 0) {
             out.add("diminuendo.store.writer.low-space-bytes must not be negative (0 turns the low-space mode off)");
         }
-        if (writer.pageCacheBytes() < 65536) {
-            out.add("diminuendo.store.writer.page-cache-bytes must be at least 65536 (was " + writer.pageCacheBytes()
-                    + ")");
-        }
+        atLeast(out, "diminuendo.store.writer.page-cache-bytes", writer.pageCacheBytes(), 65536);
         if (writer.maxBatchDelay().isNegative()) {
             out.add("diminuendo.store.writer.max-batch-delay must not be negative");
         } else if (writer.maxBatchDelay().compareTo(writer.stallThreshold()) >= 0) {

@@ -111,7 +111,7 @@ public class AgentEndpoint {
                 if (ended) {
                     return true;
                 }
-                if (event instanceof BackendEvent.MessageStop || event instanceof BackendEvent.Error) {
+                if (event.endsTurn()) {
                     ended = true;
                     turns.remove(turnId);
                 }

@@ -9,6 +9,11 @@ public sealed interface BackendEvent {
     /** Hands this event to the handler's method for its type. */
     void accept(Handler handler);
 
+    /** Whether the backend sends nothing more for the turn after this event ({@code message_stop} or {@code error}). */
+    default boolean endsTurn() {
+        return false;
+    }
+
     /**
      * One method per event type, so that a new type does not compile until every handler says what it does
      * with it (the compiler's check of a sealed hierarchy, on Java 17).
@@ -124,7 +129,12 @@ public sealed interface BackendEvent {
     }
 
     record MessageStop() implements BackendEvent {
-    
+
+        @Override
+        public boolean endsTurn() {
+            return true;
+        }
+
         @Override
         public void accept(Handler handler) {
             handler.messageStop(this);
@@ -132,7 +142,12 @@ public sealed interface BackendEvent {
     }
 
     record Error(String code, String message) implements BackendEvent {
-    
+
+        @Override
+        public boolean endsTurn() {
+            return true;
+        }
+
         @Override
         public void accept(Handler handler) {
             handler.error(this);

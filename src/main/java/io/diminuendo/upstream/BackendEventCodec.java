@@ -230,32 +230,78 @@ public final class BackendEventCodec {
 
     /** Encodes one event of {@code turnId} as a §3 frame. */
     public static String encode(String turnId, BackendEvent event) {
-        Json.Obj frame = Json.obj().str("turnId", turnId);
-        if (event instanceof BackendEvent.MessageStart) {
-            return frame.str("event", "message_start").raw("data", "{}").end();
-        } else if (event instanceof BackendEvent.BlockStart e) {
+        Encoder encoder = new Encoder(Json.obj().str("turnId", turnId));
+        event.accept(encoder);
+        return encoder.frame;
+    }
+
+    /** One method per event type: a new type does not compile until it says how it is written. */
+    private static final class Encoder implements BackendEvent.Handler {
+        private final Json.Obj head;
+        String frame;
+
+        Encoder(Json.Obj head) {
+            this.head = head;
+        }
+
+        private void event(String name, String data) {
+            frame = head.str("event", name).raw("data", data).end();
+        }
+
+        private void delta(int index, String delta) {
+            event("content_block_delta", Json.obj().num("index", index).raw("delta", delta).end());
+        }
+
+        @Override
+        public void messageStart(BackendEvent.MessageStart e) {
+            event("message_start", "{}");
+        }
+
+        @Override
+        public void blockStart(BackendEvent.BlockStart e) {
             String block = Json.obj().str("type", e.type()).strIfPresent("id", e.id()).strIfPresent("name", e.name()).end();
-            return frame.str("event", "content_block_start")
-                    .raw("data", Json.obj().num("index", e.index()).raw("content_block", block).end()).end();
-        } else if (event instanceof BackendEvent.TextDelta e) {
-            return delta(frame, e.index(), Json.obj().str("type", "text_delta").str("text", e.text()).end());
-        } else if (event instanceof BackendEvent.ThinkingDelta e) {
-            return delta(frame, e.index(), Json.obj().str("type", "thinking_delta").str("thinking", e.thinking()).end());
-        } else if (event instanceof BackendEvent.InputJsonDelta e) {
-            return delta(frame, e.index(),
-                    Json.obj().str("type", "input_json_delta").str("partial_json", e.partialJson()).end());
-        } else if (event instanceof BackendEvent.BlockStop e) {
-            return frame.str("event", "content_block_stop").raw("data", Json.obj().num("index", e.index()).end()).end();
-        } else if (event instanceof BackendEvent.ToolResult e) {
-            return frame.str("event", "tool_result").raw("data", Json.obj().str("tool_use_id", e.toolUseId())
-                    .raw("content", e.contentJson()).bool("is_error", e.isError()).end()).end();
-        } else if (event instanceof BackendEvent.PermissionRequest e) {
-            return frame.str("event", "permission_request").raw("data", Json.obj().str("request_id", e.requestId())
-                    .str("tool_use_id", e.toolUseId()).str("name", e.name()).raw("input", e.inputJson()).end()).end();
-        } else if (event instanceof BackendEvent.Status e) {
-            return frame.str("event", "status")
-                    .raw("data", Json.obj().str("state", e.state()).strIfPresent("detail", e.detail()).end()).end();
-        } else if (event instanceof BackendEvent.MessageDelta e) {
+            event("content_block_start", Json.obj().num("index", e.index()).raw("content_block", block).end());
+        }
+
+        @Override
+        public void textDelta(BackendEvent.TextDelta e) {
+            delta(e.index(), Json.obj().str("type", "text_delta").str("text", e.text()).end());
+        }
+
+        @Override
+        public void thinkingDelta(BackendEvent.ThinkingDelta e) {
+            delta(e.index(), Json.obj().str("type", "thinking_delta").str("thinking", e.thinking()).end());
+        }
+
+        @Override
+        public void inputJsonDelta(BackendEvent.InputJsonDelta e) {
+            delta(e.index(), Json.obj().str("type", "input_json_delta").str("partial_json", e.partialJson()).end());
+        }
+
+        @Override
+        public void blockStop(BackendEvent.BlockStop e) {
+            event("content_block_stop", Json.obj().num("index", e.index()).end());
+        }
+
+        @Override
+        public void toolResult(BackendEvent.ToolResult e) {
+            event("tool_result", Json.obj().str("tool_use_id", e.toolUseId()).raw("content", e.contentJson())
+                    .bool("is_error", e.isError()).end());
+        }
+
+        @Override
+        public void permissionRequest(BackendEvent.PermissionRequest e) {
+            event("permission_request", Json.obj().str("request_id", e.requestId()).str("tool_use_id", e.toolUseId())
+                    .str("name", e.name()).raw("input", e.inputJson()).end());
+        }
+
+        @Override
+        public void status(BackendEvent.Status e) {
+            event("status", Json.obj().str("state", e.state()).strIfPresent("detail", e.detail()).end());
+        }
+
+        @Override
+        public void messageDelta(BackendEvent.MessageDelta e) {
             Json.Obj usage = Json.obj();
             if (e.inputTokens() != null) {
                 usage.num("input_tokens", e.inputTokens());
@@ -263,20 +309,24 @@ public final class BackendEventCodec {
             if (e.outputTokens() != null) {
                 usage.num("output_tokens", e.outputTokens());
             }
-            return frame.str("event", "message_delta").raw("data", Json.obj()
-                    .raw("delta", Json.obj().str("stop_reason", e.stopReason()).end()).raw("usage", usage.end()).end()).end();
-        } else if (event instanceof BackendEvent.MessageStop) {
-            return frame.str("event", "message_stop").raw("data", "{}").end();
-        } else if (event instanceof BackendEvent.Error e) {
-            return frame.str("event", "error")
-                    .raw("data", Json.obj().str("code", e.code()).str("message", e.message()).end()).end();
+            event("message_delta", Json.obj().raw("delta", Json.obj().str("stop_reason", e.stopReason()).end())
+                    .raw("usage", usage.end()).end());
         }
-        return frame.str("event", ((BackendEvent.Unknown) event).name()).raw("data", "{}").end();
-    }
 
-    private static String delta(Json.Obj frame, int index, String delta) {
-        return frame.str("event", "content_block_delta")
-                .raw("data", Json.obj().num("index", index).raw("delta", delta).end()).end();
+        @Override
+        public void messageStop(BackendEvent.MessageStop e) {
+            event("message_stop", "{}");
+        }
+
+        @Override
+        public void error(BackendEvent.Error e) {
+            event("error", Json.obj().str("code", e.code()).str("message", e.message()).end());
+        }
+
+        @Override
+        public void unknown(BackendEvent.Unknown e) {
+            event(e.name(), "{}");
+        }
     }
 
     private static JsonNode required(JsonNode d, String field) {

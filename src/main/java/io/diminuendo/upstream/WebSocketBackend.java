@@ -194,7 +194,7 @@ public final class WebSocketBackend implements AgentBackend, Backends.Startable 
             return;
         }
         boolean more = turn.sink.emit(event);
-        if (event instanceof BackendEvent.MessageStop || event instanceof BackendEvent.Error || turn.sink.isEnded()) {
+        if (event.endsTurn() || turn.sink.isEnded()) {
             turns.remove(turnId);
         }
         if (!more) {

@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.diminuendo.auth.Authenticator;
 import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.Json;
 import io.quarkus.vertx.http.HttpServerStart;
 import io.vertx.core.Future;
@@ -151,7 +152,7 @@ public class Warmup implements HealthCheck {
                         .str("text", "/sim thinking tool tokens=20 delay_ms=0"), "message_accepted");
                 String sid = sessionId;
                 frames.next(f -> "event".equals(f.path("type").asText()) && sid.equals(f.path("sessionId").asText())
-                        && f.path("kind").asText().startsWith("turn_") && !"turn_started".equals(f.path("kind").asText()),
+                        && endsTurn(f),
                         "the end of the turn");
             }
             request(socket, frames, "history", Json.obj().str("sessionId", sessionId).num("afterSeq", 0), "history");
@@ -205,5 +206,10 @@ public class Warmup implements HealthCheck {
 
     private static <T> T await(Future<T> f) throws Exception {
         return f.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+
+    private static boolean endsTurn(JsonNode event) {
+        EventKind kind = EventKind.fromWire(event.path("kind").asText());
+        return kind != null && kind.isTerminal();
     }
 }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import io.diminuendo.bench.Report.Kind;
 import io.diminuendo.bench.Report.Result;
@@ -223,7 +224,7 @@ public final class LoadClient {
             HttpClient c = v.createHttpClient(Benchmarks.httpOptions(t));
             String body = c.request(HttpMethod.GET, "/health").compose(HttpClientRequest::send)
                     .compose(r -> r.body()).map(Object::toString)
-                    .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+                    .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             var n = Ws.JSON.readTree(body);
             return n.path("version").asText("?") + ", /health " + n.path("status").asText("?");
         } catch (Exception e) {

@@ -12,12 +12,15 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntPredicate;
 
 import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.diminuendo.support.Events;
 import io.diminuendo.support.Metrics;
 import io.diminuendo.support.RawWebSocket;
 import io.diminuendo.support.SmallOutboundQueue;
@@ -232,7 +235,7 @@ class SlowConsumerTest {
     /** Every reader's samples of one turn. */
     private record TurnSamples(List<List<TimedReader.Sample>> perReader) {
         /** Latencies of the events whose position in the turn (0 = user_message) matches, from every reader. */
-        Latencies latencies(java.util.function.IntPredicate position) {
+        Latencies latencies(IntPredicate position) {
             List<Long> ms = new ArrayList<>();
             for (List<TimedReader.Sample> turn : perReader) {
                 for (int i = 0; i < turn.size(); i++) {
@@ -283,7 +286,7 @@ class SlowConsumerTest {
 
         private final RawWebSocket socket;
         private final List<Sample> samples = new ArrayList<>();
-        private final Set<String> subscribed = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
         private final Thread thread;
         private volatile boolean closed;
 
@@ -408,7 +411,7 @@ class SlowConsumerTest {
                 JsonNode f;
                 try {
                     f = client.await(n -> "subscribed".equals(n.path("type").asText())
-                            || "event".equals(n.path("type").asText()) && sessionId.equals(n.path("sessionId").asText()),
+                            || Events.isEventOf(n, sessionId),
                             Duration.ofMillis(200));
                 } catch (AssertionError nothingYet) {
                     if (client.isClosed()) {

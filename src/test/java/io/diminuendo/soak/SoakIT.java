@@ -18,6 +18,7 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.diminuendo.support.Events;
 import io.diminuendo.support.GatewayProcess;
 import io.diminuendo.support.WsClient;
 
@@ -101,8 +102,7 @@ class SoakIT {
                     driver.request("send_message", "sessionId", id, "text", "/sim tokens=200 delay_ms=1");
                 }
                 for (String id : sessions) {
-                    driver.await(n -> "event".equals(n.path("type").asText()) && id.equals(n.path("sessionId").asText())
-                            && n.path("kind").asText().startsWith("turn_") && !"turn_started".equals(n.path("kind").asText()),
+                    driver.await(n -> Events.isEventOf(n, id) && Events.isTerminal(n),
                             Duration.ofSeconds(60));
                     turns++;
                 }

@@ -1,14 +1,18 @@
 package io.diminuendo.support;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.LongStream;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.diminuendo.protocol.EventKind;
+
 /** Predicates and projections over the {@code event} frames a {@link WsClient} receives. */
 public final class Events {
     /** The kinds that end a turn: exactly one of them closes each turn. */
-    public static final List<String> TERMINAL_KINDS = List.of("turn_completed", "turn_failed", "turn_cancelled");
+    public static final List<String> TERMINAL_KINDS = Arrays.stream(EventKind.values()).filter(EventKind::isTerminal)
+            .map(EventKind::wire).toList();
 
     private Events() {
     }

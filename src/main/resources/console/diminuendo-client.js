@@ -352,7 +352,7 @@ export class DiminuendoClient {
     const base = Math.min(this.options.maxReconnectDelayMs, this.options.minReconnectDelayMs * 2 ** this._attempt);
     // a gateway that refused us for load (4429) gets at least a second
     const floor = close.code === 4429 ? 1000 : 0;
-    // full jitter: many clients of a restarted pod do not come back in step
+    // equal jitter (half the delay fixed, half random): many clients of a restarted pod do not come back in step
     const delay = Math.max(floor, Math.round(base / 2 + Math.random() * base / 2));
     this._attempt++;
     this._timer(() => {

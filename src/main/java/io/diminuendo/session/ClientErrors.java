@@ -23,12 +23,12 @@ public final class ClientErrors {
      * else is {@code internal}.
      */
     public static ProtocolException from(Throwable failure) {
-        Throwable t = failure;
-        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
-            t = t.getCause();
-        }
+        Throwable t = unwrap(failure);
         if (t instanceof ProtocolException p) {
             return p;
+        }
+        if (t instanceof SessionStore.TenantFull f) {
+            return tenantFull(f.tenantId(), f.limit());
         }
         if (t instanceof SessionStore.Missing m) {
             return ProtocolException.notFound("session", m.sessionId());
@@ -43,6 +43,21 @@ public final class ClientErrors {
             return ProtocolException.unavailable("the store could not complete the write; retry shortly");
         }
         return new ProtocolException(ErrorCode.INTERNAL, "internal error");
+    }
+
+    /** The failure inside the wrappers a completion stage puts around it. */
+    static Throwable unwrap(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    /** The tenant holds as many sessions as it may: nothing was created. */
+    static ProtocolException tenantFull(String tenantId, int limit) {
+        return new ProtocolException(ErrorCode.RATE_LIMITED, "tenant " + tenantId + " already has " + limit
+                + " sessions; delete some first");
     }
 
     /** The store's write queue is full: nothing was changed, the client may retry. */

@@ -259,8 +259,7 @@ public class SessionRegistry {
         ConcurrentSkipListMap<Key, SessionState> existing = byTenant.get(who.tenantId());
         if (existing != null && tenantCount(who.tenantId()).get() >= maxPerTenant) {
             metrics.limitHit("sessions_per_tenant");
-            throw new ProtocolException(ErrorCode.RATE_LIMITED, "tenant " + who.tenantId() + " already has "
-                    + maxPerTenant + " sessions; delete some first");
+            throw ClientErrors.tenantFull(who.tenantId(), maxPerTenant);
         }
         long now = System.currentTimeMillis();
         SessionRecord record = new SessionRecord(sessionId, who.tenantId(), who.userId(),
@@ -269,6 +268,9 @@ public class SessionRegistry {
         CompletableFuture<SessionState> result = new CompletableFuture<>();
         insert(record).whenComplete((v, failure) -> {
             if (failure != null) {
+                if (ClientErrors.unwrap(failure) instanceof SessionStore.TenantFull) {
+                    metrics.limitHit("sessions_per_tenant"); // counted in the database: other pods' sessions too
+                }
                 result.completeExceptionally(failure);
                 return;
             }
@@ -508,7 +510,7 @@ public class SessionRegistry {
 
     private CompletionStage<Void> insert(SessionRecord record) {
         try {
-            return store.insertSession(record);
+            return store.insertSession(record, maxPerTenant);
         } catch (EventStore.Overloaded e) {
             throw ClientErrors.overloaded();
         }

@@ -142,7 +142,12 @@ final class BatchWriter {
     }
 
     CompletionStage<Void> insertSession(SessionRecord session) {
-        return submit(new InsertSession(session, new CompletableFuture<>()));
+        return insertSession(session, Integer.MAX_VALUE);
+    }
+
+    /** Completes with {@link SessionStore.TenantFull} when the statements counted the tenant's limit reached. */
+    CompletionStage<Void> insertSession(SessionRecord session, int maxPerTenant) {
+        return submit(new InsertSession(session, maxPerTenant, new CompletableFuture<>()));
     }
 
     CompletionStage<Void> updateSession(SessionRecord session) {
@@ -512,16 +517,28 @@ final class BatchWriter {
 
     private static final class InsertSession extends Completing {
         private final SessionRecord session;
+        private final int maxPerTenant;
+        private boolean full;
 
-        InsertSession(SessionRecord session, CompletableFuture<Void> done) {
+        InsertSession(SessionRecord session, int maxPerTenant, CompletableFuture<Void> done) {
             super(done);
             this.session = session;
+            this.maxPerTenant = maxPerTenant;
         }
 
         @Override
         int apply(WriteStatements s) throws SQLException {
-            s.insert(session);
-            return 1;
+            full = !s.insert(session, maxPerTenant);
+            return full ? 0 : 1;
+        }
+
+        @Override
+        void complete(Throwable failure) {
+            if (failure == null && full) {
+                done.completeExceptionally(new SessionStore.TenantFull(session.tenantId(), maxPerTenant));
+            } else {
+                super.complete(failure);
+            }
         }
     }
 

@@ -173,6 +173,14 @@ public final class PostgresEventStore extends WriterBackedStore {
                 + " FOR SHARE";
         private static final String UNIQUE_VIOLATION = "23505";
         /**
+         * Serialises the session inserts of one tenant across pods until the transaction ends, so that the count
+         * that follows sees every session another pod inserted before (a new snapshot per statement). The first key
+         * keeps these locks apart from any other advisory lock.
+         */
+        private static final String LOCK_TENANT = "SELECT pg_advisory_xact_lock(1145654601, hashtext(?))";
+        private static final String INSERT_IF_ROOM = "INSERT INTO " + insertColumns()
+                + " SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM sessions WHERE tenant_id = ?) < ?";
+        /**
          * Each copy runs under a savepoint, a subtransaction. PostgreSQL keeps up to 64 of a transaction's
          * subtransactions in shared memory; past that, every snapshot taken in the database gets slower until the
          * transaction ends. A batch flushes once per session write between its events, so after this many copies in
@@ -186,6 +194,8 @@ public final class PostgresEventStore extends WriterBackedStore {
         private final PreparedStatement insertSkippingTaken;
         private final PreparedStatement heldLeases;
         private final PreparedStatement deleteLease;
+        private final PreparedStatement lockTenant;
+        private final PreparedStatement insertIfRoom;
         private final List<StoredEvent> pending = new ArrayList<>();
         private int copiesInTransaction;
 
@@ -198,6 +208,28 @@ public final class PostgresEventStore extends WriterBackedStore {
             deleteLease = c.prepareStatement("DELETE FROM session_leases WHERE session_id = ?");
             insertSkippingTaken = c.prepareStatement(INSERT_SKIPPING_TAKEN);
             heldLeases = c.prepareStatement(HELD_LEASES);
+            lockTenant = c.prepareStatement(LOCK_TENANT);
+            insertIfRoom = c.prepareStatement(INSERT_IF_ROOM);
+        }
+
+        /**
+         * Sessions per tenant are counted here, in the database every pod writes to: under the tenant's lock, the row
+         * goes in only while the tenant has fewer than {@code maxPerTenant}. Two pods' batches that each create
+         * sessions of two tenants in opposite order can deadlock; PostgreSQL then fails one of them, whose requests
+         * are answered {@code unavailable} (retry) as after any failed commit.
+         */
+        @Override
+        public boolean insert(SessionRecord s, int maxPerTenant) throws SQLException {
+            if (maxPerTenant == Integer.MAX_VALUE) {
+                return super.insert(s, maxPerTenant);
+            }
+            flush();
+            lockTenant.setString(1, s.tenantId());
+            lockTenant.execute();
+            bind(insertIfRoom, s, 1);
+            insertIfRoom.setString(11, s.tenantId());
+            insertIfRoom.setLong(12, maxPerTenant);
+            return insertIfRoom.executeUpdate() == 1;
         }
 
         @Override
@@ -327,6 +359,8 @@ public final class PostgresEventStore extends WriterBackedStore {
         @Override
         public void close() throws SQLException {
             deleteLease.close();
+            lockTenant.close();
+            insertIfRoom.close();
             insertSkippingTaken.close();
             heldLeases.close();
             super.close();

@@ -8,7 +8,8 @@ import java.sql.SQLException;
 /**
  * The writer's statements that are the same in every SQL engine: session rows (inserted once, then only updated
  * while they exist, so a write queued after a delete cannot bring the session back), their deletion with their
- * events, and the meta rows (upserted in the engine's syntax). An engine adds how it inserts events.
+ * events, and the meta rows (upserted in the engine's syntax). An engine adds how it inserts events, and whether it
+ * counts a tenant's sessions before inserting one ({@link #insert(SessionRecord, int)}).
  */
 abstract class SessionStatements implements WriteStatements {
     final Connection c;
@@ -23,8 +24,7 @@ abstract class SessionStatements implements WriteStatements {
     /** {@code writeMetaSql} inserts or replaces a (key, value) meta row. */
     SessionStatements(Connection c, String writeMetaSql) throws SQLException {
         this.c = c;
-        this.insertSession = c.prepareStatement("INSERT INTO sessions (" + COLUMNS + ", id)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        this.insertSession = c.prepareStatement("INSERT INTO " + insertColumns() + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
         this.updateSession = c.prepareStatement("UPDATE sessions SET (" + COLUMNS + ")"
                 + " = (?, ?, ?, ?, ?, ?, ?, ?, ?) WHERE id = ?");
         this.deleteSession = c.prepareStatement("DELETE FROM sessions WHERE id = ?");
@@ -32,9 +32,30 @@ abstract class SessionStatements implements WriteStatements {
         this.writeMetaSql = writeMetaSql;
     }
 
+    /** Inserts the row; the tenant's count is left to the registry (an engine that one process owns). */
     @Override
-    public void insert(SessionRecord s) throws SQLException {
+    public boolean insert(SessionRecord s, int maxPerTenant) throws SQLException {
         write(insertSession, s);
+        return true;
+    }
+
+    /** The insert statement's column list and placeholders, for an engine that inserts in its own way. */
+    static String insertColumns() {
+        return "sessions (" + COLUMNS + ", id)";
+    }
+
+    /** Binds the record's columns, then its id, from parameter {@code first} on. */
+    static void bind(PreparedStatement ps, SessionRecord s, int first) throws SQLException {
+        ps.setString(first, s.tenantId());
+        ps.setString(first + 1, s.ownerId());
+        ps.setString(first + 2, s.title());
+        ps.setString(first + 3, s.status());
+        ps.setString(first + 4, s.metadataJson());
+        ps.setString(first + 5, s.agent());
+        ps.setString(first + 6, s.epoch());
+        ps.setLong(first + 7, s.createdAt());
+        ps.setLong(first + 8, s.updatedAt());
+        ps.setString(first + 9, s.id());
     }
 
     @Override
@@ -45,16 +66,7 @@ abstract class SessionStatements implements WriteStatements {
     /** Runs {@code ps} with the record's columns in {@link #COLUMNS} order, then its id; returns the rows written. */
     private int write(PreparedStatement ps, SessionRecord s) throws SQLException {
         flush();
-        ps.setString(1, s.tenantId());
-        ps.setString(2, s.ownerId());
-        ps.setString(3, s.title());
-        ps.setString(4, s.status());
-        ps.setString(5, s.metadataJson());
-        ps.setString(6, s.agent());
-        ps.setString(7, s.epoch());
-        ps.setLong(8, s.createdAt());
-        ps.setLong(9, s.updatedAt());
-        ps.setString(10, s.id());
+        bind(ps, s, 1);
         return ps.executeUpdate();
     }
 

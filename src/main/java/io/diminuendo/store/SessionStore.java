@@ -9,7 +9,17 @@ import io.diminuendo.protocol.EventKind;
 /** What the session registry needs of the store: session rows, written through the same writer as events. */
 public interface SessionStore {
     /** Inserts a new session row; completes once committed. Throws {@link EventStore.Overloaded}. */
-    CompletionStage<Void> insertSession(SessionRecord session);
+    default CompletionStage<Void> insertSession(SessionRecord session) {
+        return insertSession(session, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Inserts a new session row unless the store already holds {@code maxPerTenant} sessions of its tenant, in which
+     * case it completes with {@link TenantFull}. A store shared by several pods counts in the database, so the limit
+     * holds however many pods create at once; a store that one process owns leaves the count to that process's
+     * registry. Throws {@link EventStore.Overloaded}.
+     */
+    CompletionStage<Void> insertSession(SessionRecord session, int maxPerTenant);
 
     /**
      * Updates a session row if it still exists; completes once committed, or with {@link Missing} when no row was
@@ -29,6 +39,26 @@ public interface SessionStore {
 
     /** True when the previous run of the gateway did not stop cleanly (checked once at start-up). */
     boolean previousRunUnclean();
+
+    /** The tenant already has as many sessions as it may hold. */
+    final class TenantFull extends RuntimeException {
+        private final String tenantId;
+        private final int limit;
+
+        public TenantFull(String tenantId, int limit) {
+            super("tenant " + tenantId + " already has " + limit + " sessions", null, false, false);
+            this.tenantId = tenantId;
+            this.limit = limit;
+        }
+
+        public String tenantId() {
+            return tenantId;
+        }
+
+        public int limit() {
+            return limit;
+        }
+    }
 
     /** An update found no session row: the session was deleted. */
     final class Missing extends RuntimeException {

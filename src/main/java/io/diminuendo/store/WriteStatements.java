@@ -17,8 +17,11 @@ interface WriteStatements extends AutoCloseable {
     default void committed() {
     }
 
-    /** Inserts a session row. */
-    void insert(SessionRecord s) throws SQLException;
+    /**
+     * Inserts a session row; returns false, inserting nothing, when this engine counts sessions per tenant and the
+     * tenant already has {@code maxPerTenant} ({@link Integer#MAX_VALUE}: no limit to check).
+     */
+    boolean insert(SessionRecord s, int maxPerTenant) throws SQLException;
 
     /** Updates a session row; returns false when there is none (it was deleted). */
     boolean update(SessionRecord s) throws SQLException;

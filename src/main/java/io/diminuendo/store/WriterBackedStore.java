@@ -57,8 +57,8 @@ abstract class WriterBackedStore implements EventStore {
     }
 
     @Override
-    public CompletionStage<Void> insertSession(SessionRecord session) {
-        return writer().insertSession(session);
+    public CompletionStage<Void> insertSession(SessionRecord session, int maxPerTenant) {
+        return writer().insertSession(session, maxPerTenant);
     }
 
     @Override

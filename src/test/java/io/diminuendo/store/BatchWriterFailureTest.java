@@ -249,9 +249,10 @@ class BatchWriterFailureTest {
                 }
 
                 @Override
-                public void insert(SessionRecord s) throws SQLException {
+                public boolean insert(SessionRecord s, int maxPerTenant) throws SQLException {
                     flush();
                     pendingSessions.add(s);
+                    return true;
                 }
 
                 @Override

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
@@ -31,8 +33,13 @@ class PostgresEventStoreTest {
     private PostgresEventStore open(boolean fenced) throws Exception {
         String db = TestDatabases.create();
         databases.add(db);
+        return openOn(db, "test-pod", fenced);
+    }
+
+    /** A store on an existing database: several of them are pods sharing it. */
+    private PostgresEventStore openOn(String db, String pod, boolean fenced) throws Exception {
         PostgresEventStore store = new PostgresEventStore(StoreSettings.postgresql(TestDatabases.url(db),
-                TestDatabases.USER, TestDatabases.PASSWORD, 1024), metrics, "test-pod", fenced);
+                TestDatabases.USER, TestDatabases.PASSWORD, 1024), metrics, pod, fenced);
         store.start();
         stores.add(store);
         return store;
@@ -54,6 +61,44 @@ class PostgresEventStoreTest {
             assertThat(store.tryAppend(e)).isTrue();
         }
         store.barrier().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void podsCreatingSessionsOfOneTenantAtOnceStopAtItsLimitCountedInTheDatabase() throws Exception {
+        String db = TestDatabases.create();
+        databases.add(db);
+        List<PostgresEventStore> pods = List.of(openOn(db, "pod-a", false), openOn(db, "pod-b", false),
+                openOn(db, "pod-c", false));
+        int limit = 7;
+        long now = System.currentTimeMillis();
+        for (int round = 0; round < 5; round++) {
+            String tenant = "full-" + round;
+            List<CompletableFuture<Void>> creates = new ArrayList<>();
+            // queued on every pod before any commits: without a count under the tenant's lock, each pod's batch
+            // would see only its own rows and the committed ones, and together they would pass the limit
+            for (int i = 0; i < 30; i++) {
+                creates.add(pods.get(i % pods.size()).insertSession(new SessionRecord(tenant + "-" + i, tenant, "u",
+                        "t", "idle", "{}", "simulated", "e1", now, now), limit).toCompletableFuture());
+            }
+            creates.add(pods.get(round % pods.size()).insertSession(new SessionRecord("other-" + round, "other-" + round,
+                    "u", "t", "idle", "{}", "simulated", "e1", now, now), limit).toCompletableFuture());
+            int created = 0;
+            int refused = 0;
+            for (CompletableFuture<Void> c : creates) {
+                try {
+                    c.get(10, TimeUnit.SECONDS);
+                    created++;
+                } catch (ExecutionException e) {
+                    assertThat(e.getCause()).isInstanceOf(SessionStore.TenantFull.class);
+                    refused++;
+                }
+            }
+            assertThat(created).as("round %d: %d of the tenant's sessions and the other tenant's one", round, limit)
+                    .isEqualTo(limit + 1);
+            assertThat(refused).isEqualTo(30 - limit);
+            assertThat(pods.get(0).loadSessions().stream().filter(l -> l.session().tenantId().equals(tenant)))
+                    .hasSize(limit);
+        }
     }
 
     @Test

@@ -28,7 +28,6 @@ import io.diminuendo.cluster.Broker;
 import io.diminuendo.config.GatewayConfig;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.metrics.GatewayMetrics;
-import io.diminuendo.protocol.ErrorCode;
 import io.diminuendo.protocol.EventKind;
 import io.diminuendo.protocol.ProtocolException;
 import io.diminuendo.protocol.ServerFrames;

@@ -7,11 +7,15 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+import io.diminuendo.protocol.EventKind;
 
 /**
  * Session leases as rows of {@code session_leases}, with the database's clock ({@code now()}) as the only clock, so
@@ -26,16 +30,26 @@ final class PostgresLeases implements Leases {
         this.pod = pod;
     }
 
+    /**
+     * Takes the lease when nobody holds it, when it expired, when this pod holds it, or when the holder's turn has
+     * ended in the store: the holder releases its lease only after the terminal event has committed, and a client
+     * that saw that event on another pod may send the next message before the release lands.
+     */
+    private static final String ACQUIRE = """
+            INSERT INTO session_leases (session_id, pod, turn_id, expires_at)
+            VALUES (?, ?, ?, now() + make_interval(secs => ?))
+            ON CONFLICT (session_id) DO UPDATE SET pod = EXCLUDED.pod, turn_id = EXCLUDED.turn_id,
+              expires_at = EXCLUDED.expires_at
+            WHERE session_leases.expires_at < now() OR session_leases.pod = EXCLUDED.pod
+              OR EXISTS (SELECT 1 FROM (SELECT turn_id, kind FROM events WHERE session_id = session_leases.session_id
+                                        ORDER BY seq DESC LIMIT 1) newest
+                         WHERE newest.turn_id = session_leases.turn_id AND newest.kind IN (%s))
+            RETURNING pod""".formatted(Arrays.stream(EventKind.values()).filter(EventKind::isTerminal)
+            .map(k -> "'" + k.wire() + "'").collect(Collectors.joining(", ")));
+
     @Override
     public Holder acquire(String sessionId, String turnId, Duration ttl) {
-        String sql = """
-                INSERT INTO session_leases (session_id, pod, turn_id, expires_at)
-                VALUES (?, ?, ?, now() + make_interval(secs => ?))
-                ON CONFLICT (session_id) DO UPDATE SET pod = EXCLUDED.pod, turn_id = EXCLUDED.turn_id,
-                  expires_at = EXCLUDED.expires_at
-                WHERE session_leases.expires_at < now() OR session_leases.pod = EXCLUDED.pod
-                RETURNING pod""";
-        try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(sql)) {
+        try (Connection c = connections.get(); PreparedStatement ps = c.prepareStatement(ACQUIRE)) {
             ps.setString(1, sessionId);
             ps.setString(2, pod);
             ps.setString(3, turnId);

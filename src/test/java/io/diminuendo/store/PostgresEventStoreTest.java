@@ -102,6 +102,27 @@ class PostgresEventStoreTest {
     }
 
     @Test
+    void aLeaseWhoseTurnHasEndedInTheStoreCanBeTakenBeforeItsHolderReleasesIt() throws Exception {
+        String db = TestDatabases.create();
+        databases.add(db);
+        PostgresEventStore a = openOn(db, "pod-a", false);
+        PostgresEventStore b = openOn(db, "pod-b", false);
+        assertThat(a.leases().acquire("s", "turn-1", Duration.ofMinutes(1))).isNull();
+        append(a, new StoredEvent("s", 1, "turn-1", EventKind.TURN_STARTED, 1L, "{}"),
+                new StoredEvent("s", 2, "turn-1", EventKind.TEXT_DELTA, 2L, "{}"));
+        assertThat(b.leases().acquire("s", "turn-2", Duration.ofMinutes(1))).as("the turn is still running")
+                .isEqualTo(new Leases.Holder("s", "pod-a", "turn-1"));
+        append(a, new StoredEvent("s", 3, "turn-1", EventKind.TURN_COMPLETED, 3L, "{}"));
+        // pod-a has not released yet: the stored end of its turn is enough
+        assertThat(b.leases().acquire("s", "turn-2", Duration.ofMinutes(1))).isNull();
+        assertThat(a.leases().acquire("s", "turn-3", Duration.ofMinutes(1))).as("now pod-b's turn runs")
+                .isEqualTo(new Leases.Holder("s", "pod-b", "turn-2"));
+        a.leases().release("s", "turn-1"); // late, and harmless
+        assertThat(a.leases().acquire("s", "turn-3", Duration.ofMinutes(1))).isEqualTo(new Leases.Holder("s", "pod-b",
+                "turn-2"));
+    }
+
+    @Test
     void theWriterDoesNotLingerByDefault() throws Exception {
         // other pods see an event once it is committed: a linger would be their delay
         assertThat(open(false).writer().linger()).isZero();

@@ -80,7 +80,7 @@ public class JwtBenchmark {
         byte[] sign(byte[] input) throws Exception;
     }
 
-    private static String sign(String alg, String claims, Signer signer) throws Exception {
+    static String sign(String alg, String claims, Signer signer) throws Exception {
         Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
         String input = b64.encodeToString(("{\"alg\":\"" + alg + "\",\"typ\":\"JWT\"}").getBytes(StandardCharsets.UTF_8))
                 + "." + b64.encodeToString(claims.getBytes(StandardCharsets.UTF_8));

@@ -153,7 +153,7 @@ class SessionRegistryFailedCommitTest {
         final List<PendingWrite> writes = new ArrayList<>();
 
         @Override
-        public CompletionStage<Void> insertSession(SessionRecord session) {
+        public CompletionStage<Void> insertSession(SessionRecord session, int maxPerTenant) {
             throw new UnsupportedOperationException();
         }
 

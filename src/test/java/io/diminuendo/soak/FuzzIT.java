@@ -1,11 +1,11 @@
 package io.diminuendo.soak;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.http.HttpClient;
-import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -313,10 +313,8 @@ class FuzzIT {
             String streamed = driver.createSession("streams during the fuzz");
             driver.subscribe(streamed);
             HttpClient http = HttpClient.newHttpClient();
-            SoakIT.Checker watcher = new SoakIT.Checker();
-            WebSocket watching = http.newWebSocketBuilder().header("Authorization", "Bearer " + GatewayProcess.API_KEY)
-                    .buildAsync(gw.ws(), watcher).join();
-            watching.sendText("{\"type\":\"subscribe\",\"sessionId\":\"" + streamed + "\",\"afterSeq\":0}", true).join();
+            SoakIT.Subscriber watcher = new SoakIT.Subscriber(streamed, SoakIT.Kind.STEADY, http, gw, null);
+            watcher.connect();
 
             // warm up with a tenth of the frames and a turn (the heap grows to its working size), then take the baseline
             Tally warmup = new Tally();
@@ -364,7 +362,7 @@ class FuzzIT {
             sampler.shutdown();
 
             long lastSeq = driver.request("get_session", "sessionId", streamed).path("session").path("lastSeq").asLong();
-            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> watcher.lastSeq.get() >= lastSeq);
+            await().atMost(Duration.ofSeconds(30)).until(() -> watcher.lastSeq() >= lastSeq);
             double heapAfter = gw.heapAfterGc();
             long rssAfter = gw.rss();
             long owed = tally.owed.values().stream().filter(b -> b).count();
@@ -385,13 +383,13 @@ class FuzzIT {
             assertThat(tally.violations).isEmpty();
             assertThat(warmup.violations).isEmpty();
             assertThat(watcher.violation).isNull();
-            assertThat(watcher.lastSeq.get()).isEqualTo(lastSeq);
+            assertThat(watcher.lastSeq()).isEqualTo(lastSeq);
             assertThat(errorLines).as("ERROR lines in " + gw.log().length() + " chars of log").isZero();
             assertThat(victimClient.request("get_session", "sessionId", victim).path("session")).isEqualTo(victimBefore);
             assertThat(heapAfter).isLessThan(Math.max(heapBefore * 1.5, heapBefore + 32e6));
             assertThat(rssAfter).isLessThan(rssBefore + 64L * 1024 * 1024);
             assertThat(rssPeak.get()).as("under the pod's 512 MiB limit in deploy/").isLessThan(512L * 1024 * 1024);
-            watching.abort();
+            watcher.close();
         }
     }
 }

@@ -160,6 +160,42 @@ class ReplayCatchUpUnitTest {
     }
 
     /**
+     * In a cluster the events of a turn on another pod arrive over the bus; one the bus lost shows as a seq gap. The
+     * subscriber is not cut for it: it reads the missing events from the store (where the owner committed them
+     * before publishing) and goes on live, with every event once and in order.
+     */
+    @Test
+    void aLiveSubscriberThatSeesASeqGapFromTheBusCatchesUpFromTheStoreWithoutAGapOrADuplicate() throws Exception {
+        publish(3);
+        QueueSink sink = new QueueSink(CAPACITY);
+        Subscription sub = new Subscription(SID, sink, "r1");
+        replay(30_000).subscribe(stream, sub, 3, b -> ServerFrames.subscribed("r1", SID, b, "running", "e1"));
+        assertThat(sink.queue.poll()).contains("\"subscribed\"");
+        for (long seq = 4; seq <= 8; seq++) {
+            // what the owner pod committed
+            assertThat(store.tryAppend(new StoredEvent(SID, seq, "t1", EventKind.TEXT_DELTA, 0,
+                    ServerFrames.event(SID, seq, "t1", EventKind.TEXT_DELTA, 0, "{\"text\":\"x\"}")))).isTrue();
+        }
+        for (long seq : new long[] {4, 6, 7, 8}) { // 5 lost on the bus
+            stream.acceptRemote(seq, ServerFrames.event(SID, seq, "t1", EventKind.TEXT_DELTA, 0, "{\"text\":\"x\"}"));
+        }
+        List<Long> seqs = new ArrayList<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (seqs.size() < 5 && System.nanoTime() < deadline) {
+            String frame = sink.queue.poll(100, TimeUnit.MILLISECONDS);
+            if (frame != null) {
+                seqs.add(seq(frame));
+            }
+        }
+        assertThat(seqs).containsExactly(4L, 5L, 6L, 7L, 8L);
+        stream.acceptRemote(9, ServerFrames.event(SID, 9, "t1", EventKind.TEXT_DELTA, 0, "{\"text\":\"x\"}"));
+        assertThat(seq(sink.queue.poll(5, TimeUnit.SECONDS))).as("live again").isEqualTo(9L);
+        assertThat(sink.queue).isEmpty();
+        assertThat(sink.overflowed).isFalse();
+        assertThat(metrics.gapCatchUps.count()).isEqualTo(1.0);
+    }
+
+    /**
      * A reader slower than the stream cannot catch up while it streams: each round has more to replay than the one
      * before. It is never cut for that (only for reading nothing): it goes on round after round at its own pace, and
      * once the stream pauses it has every event once, in order, with one {@code subscribed}.

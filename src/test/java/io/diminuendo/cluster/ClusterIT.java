@@ -1,6 +1,7 @@
 package io.diminuendo.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -103,8 +104,11 @@ class ClusterIT {
 
     @Test
     @Order(2)
-    void subscribersOnThreePodsReceiveTheSameContiguousTurnStartedFromAFourthConnection() {
+    void subscribersOnThreePodsReceiveTheSameContiguousTurnStartedFromAFourthConnection() throws Exception {
         WsClient[] c = {on(0), on(1), on(2)};
+        double published = cluster.pod(1).metric("diminuendo_bus_published_total", "");
+        double received0 = cluster.pod(0).metric("diminuendo_bus_received_total", "");
+        double received2 = cluster.pod(2).metric("diminuendo_bus_received_total", "");
         try (WsClient driver = on(1)) {
             String id = sessionSeenEverywhere(c, 0, "fan-out");
             for (WsClient client : c) {
@@ -120,6 +124,12 @@ class ClusterIT {
             assertThat(seen.get(0)).hasSizeGreaterThan(300).last().asString().contains("turn_completed");
             assertThat(seen.get(1)).isEqualTo(seen.get(0));
             assertThat(seen.get(2)).isEqualTo(seen.get(0));
+            // the turn ran on the driver's pod: it published every event, and the others received them
+            int events = seen.get(0).size();
+            await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(
+                    cluster.pod(1).metric("diminuendo_bus_published_total", "")).isGreaterThanOrEqualTo(published + events));
+            assertThat(cluster.pod(0).metric("diminuendo_bus_received_total", "")).isGreaterThanOrEqualTo(received0 + events);
+            assertThat(cluster.pod(2).metric("diminuendo_bus_received_total", "")).isGreaterThanOrEqualTo(received2 + events);
         } finally {
             for (WsClient client : c) {
                 client.close();
@@ -129,8 +139,9 @@ class ClusterIT {
 
     @Test
     @Order(3)
-    void cancelAndPermissionDecisionsFromAnotherPodReachTheTurnAndOnlyOneTurnRunsPerSession() {
+    void cancelAndPermissionDecisionsFromAnotherPodReachTheTurnAndOnlyOneTurnRunsPerSession() throws Exception {
         WsClient[] c = {on(0), on(1), on(2)};
+        double routed = cluster.pod(1).metric("diminuendo_bus_routed_commands_total", "");
         try {
             String id = sessionSeenEverywhere(c, 0, "routed");
             for (WsClient client : c) {
@@ -160,6 +171,8 @@ class ClusterIT {
             JsonNode accepted = c[1].request("permission_decision", "sessionId", id, "requestId", requestId,
                     "decision", "allow");
             assertThat(accepted.path("type").asText()).isEqualTo("permission_decision_accepted");
+            assertThat(cluster.pod(1).metric("diminuendo_bus_routed_commands_total", ""))
+                    .as("the cancel and the decision went to the pods running the turns").isEqualTo(routed + 2);
             c[0].awaitEvent(id, "permission_resolved");
             assertThat(c[0].request("permission_decision", "sessionId", id, "requestId", requestId, "decision", "deny")
                     .path("code").asText()).isIn("conflict", "not_found");
@@ -205,6 +218,12 @@ class ClusterIT {
                     && e.path("kind").asText().equals("turn_failed"), Duration.ofSeconds(30));
             assertThat(failed.path("turnId").asText()).isEqualTo(turn);
             assertThat(failed.path("data").path("code").asText()).isEqualTo("owner_lost");
+            // counted once the takeover's writes have committed, which can be just after the event is seen
+            await().atMost(Duration.ofSeconds(10)).until(() -> cluster.pod(1).metric("diminuendo_leases_takeovers_total", "")
+                    + cluster.pod(2).metric("diminuendo_leases_takeovers_total", "") >= 1.0);
+            assertThat(cluster.pod(1).metric("diminuendo_leases_takeovers_total", "")
+                    + cluster.pod(2).metric("diminuendo_leases_takeovers_total", "")).as("one pod took the session over")
+                    .isEqualTo(1.0);
             JsonNode session = b.request("get_session", "sessionId", id).path("session");
             assertThat(session.path("epoch").asText()).as("a new epoch after the owner's loss").isNotEqualTo(epoch);
             assertThat(session.path("status").asText()).isEqualTo("idle");

@@ -28,7 +28,8 @@ import io.diminuendo.support.GatewayProcess;
 import io.diminuendo.support.WsClient;
 
 /**
- * A bounded soak against the packaged gateway (256 MiB heap): every session runs turns back to back for
+ * A bounded soak against the packaged gateway (a 256 MiB heap, committed and touched at start, so that the RSS moves
+ * only with what lives outside the heap: direct buffers, threads, code, native memory): every session runs turns back to back for
  * {@code -Dsoak.minutes} (every fifth session with no delay between its deltas) while hundreds of connections read
  * them. Per session, {@code soak.subscribers} read at full
  * speed, {@code soak.reconnectors} drop their socket every few seconds and resubscribe from the last seq they saw, and
@@ -206,7 +207,7 @@ class SoakIT {
         long minutes = Long.getLong("soak.minutes");
         Path db = GatewayProcess.freshDb();
         ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(2);
-        try (GatewayProcess gw = GatewayProcess.start(db, "soak", "-Xmx256m",
+        try (GatewayProcess gw = GatewayProcess.start(db, "soak", "-Xms256m", "-Xmx256m", "-XX:+AlwaysPreTouch",
                 "-Ddiminuendo.limits.max-connections-per-user=1000", "-Ddiminuendo.limits.outbound-queue=" + QUEUE)) {
             HttpClient http = HttpClient.newHttpClient();
             WsClient driver = WsClient.authenticated(gw.ws(), GatewayProcess.API_KEY);

@@ -39,7 +39,7 @@ abstract class SessionStatements implements WriteStatements {
         return true;
     }
 
-    /** The insert statement's column list and placeholders, for an engine that inserts in its own way. */
+    /** The table and column list of a session insert ({@link #bind} order), for an engine that inserts in its own way. */
     static String insertColumns() {
         return "sessions (" + COLUMNS + ", id)";
     }

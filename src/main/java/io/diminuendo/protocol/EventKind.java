@@ -1,6 +1,8 @@
 package io.diminuendo.protocol;
 
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,6 +25,8 @@ public enum EventKind {
     TURN_CANCELLED("turn_cancelled", true);
 
     private static final Map<String, EventKind> BY_WIRE = new HashMap<>();
+    /** The kinds that end a turn, in declaration order. */
+    public static final List<EventKind> TERMINAL = Arrays.stream(values()).filter(k -> k.terminal).toList();
 
     static {
         for (EventKind k : values()) {

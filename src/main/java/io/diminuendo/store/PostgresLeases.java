@@ -7,7 +7,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
@@ -44,8 +43,8 @@ final class PostgresLeases implements Leases {
               OR EXISTS (SELECT 1 FROM (SELECT turn_id, kind FROM events WHERE session_id = session_leases.session_id
                                         ORDER BY seq DESC LIMIT 1) newest
                          WHERE newest.turn_id = session_leases.turn_id AND newest.kind IN (%s))
-            RETURNING pod""".formatted(Arrays.stream(EventKind.values()).filter(EventKind::isTerminal)
-            .map(k -> "'" + k.wire() + "'").collect(Collectors.joining(", ")));
+            RETURNING pod""".formatted(EventKind.TERMINAL.stream().map(k -> "'" + k.wire() + "'")
+            .collect(Collectors.joining(", ")));
 
     @Override
     public Holder acquire(String sessionId, String turnId, Duration ttl) {

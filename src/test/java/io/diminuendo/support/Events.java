@@ -1,6 +1,5 @@
 package io.diminuendo.support;
 
-import java.util.Arrays;
 import java.util.List;
 import java.util.stream.LongStream;
 
@@ -11,8 +10,7 @@ import io.diminuendo.protocol.EventKind;
 /** Predicates and projections over the {@code event} frames a {@link WsClient} receives. */
 public final class Events {
     /** The kinds that end a turn: exactly one of them closes each turn. */
-    public static final List<String> TERMINAL_KINDS = Arrays.stream(EventKind.values()).filter(EventKind::isTerminal)
-            .map(EventKind::wire).toList();
+    public static final List<String> TERMINAL_KINDS = EventKind.TERMINAL.stream().map(EventKind::wire).toList();
 
     private Events() {
     }

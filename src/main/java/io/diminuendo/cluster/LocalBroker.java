@@ -5,10 +5,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /** The broker of a single pod: there is nobody to share events with, so publishing does nothing. */
-final class LocalBroker implements Broker {
+public final class LocalBroker implements Broker {
     private final String pod;
 
-    LocalBroker(String pod) {
+    public LocalBroker(String pod) {
         this.pod = pod;
     }
 

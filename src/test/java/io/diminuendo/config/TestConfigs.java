@@ -9,11 +9,11 @@ import io.smallrye.config.PropertiesConfigSource;
 import io.smallrye.config.SmallRyeConfigBuilder;
 
 /** {@link GatewayConfig} built from a few properties, without starting the application, and what start-up says of it. */
-final class TestConfigs {
+public final class TestConfigs {
     private TestConfigs() {
     }
 
-    static GatewayConfig config(Map<String, String> properties) {
+    public static GatewayConfig config(Map<String, String> properties) {
         return new SmallRyeConfigBuilder().withMapping(GatewayConfig.class)
                 .withConverter(Duration.class, 200, new DurationConverter())
                 .withSources(new PropertiesConfigSource(properties, "test", 300)).build()

@@ -3,7 +3,6 @@ package io.diminuendo.session;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.SQLException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +14,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.diminuendo.auth.Identity;
-import io.diminuendo.cluster.Broker;
-import io.diminuendo.config.GatewayConfig;
+import io.diminuendo.cluster.LocalBroker;
+import io.diminuendo.config.TestConfigs;
 import io.diminuendo.hub.Hub;
 import io.diminuendo.hub.LocalHub;
 import io.diminuendo.metrics.GatewayMetrics;
@@ -27,9 +26,6 @@ import io.diminuendo.store.SessionRecord;
 import io.diminuendo.store.SessionStore;
 import io.diminuendo.support.MemoryStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.quarkus.runtime.configuration.DurationConverter;
-import io.smallrye.config.PropertiesConfigSource;
-import io.smallrye.config.SmallRyeConfigBuilder;
 
 /**
  * {@link SessionRegistry#archive} and {@link SessionRegistry#updateTitle} without a server, over a session store
@@ -47,12 +43,8 @@ class SessionRegistryFailedCommitTest {
 
     @BeforeEach
     void start() {
-        GatewayConfig config = new SmallRyeConfigBuilder().withMapping(GatewayConfig.class)
-                .withConverter(Duration.class, 200, new DurationConverter())
-                .withSources(new PropertiesConfigSource(Map.of(), "test", 300)).build()
-                .getConfigMapping(GatewayConfig.class);
         registry = new SessionRegistry(store, new MemoryStore(), hub, new GatewayMetrics(new SimpleMeterRegistry()),
-                null, config, new SinglePod(), null);
+                null, TestConfigs.config(Map.of()), new LocalBroker("pod-0"), null);
         registry.load(null);
         hub.subscribe(Hub.tenantTopic("acme"), (frame, seq) -> tenantEvents.add(frame));
     }
@@ -95,45 +87,6 @@ class SessionRegistryFailedCommitTest {
         assertThat(again.join()).contains("\"title\":\"new title\"");
         assertThat(registry.get(ALICE, SID).record().title()).isEqualTo("new title");
         assertThat(tenantEvents).singleElement().asString().contains("session_updated").contains("new title");
-    }
-
-    /** One pod: nothing to share. */
-    private static final class SinglePod implements Broker {
-        @Override
-        public void start(Handler handler, CommandHandler commands) {
-        }
-
-        @Override
-        public boolean clustered() {
-            return false;
-        }
-
-        @Override
-        public boolean connected() {
-            return true;
-        }
-
-        @Override
-        public void publishEvents(String sessionId, String epoch, List<Event> events) {
-        }
-
-        @Override
-        public void publishSessionChange(String tenantId, String sessionId, String change, String frame) {
-        }
-
-        @Override
-        public CompletionStage<String> request(String pod, String command) {
-            return CompletableFuture.failedFuture(new IllegalStateException("one pod"));
-        }
-
-        @Override
-        public String pod() {
-            return "pod-0";
-        }
-
-        @Override
-        public void stop() {
-        }
     }
 
     /** A session update handed to the store, committed or failed when the test says. */

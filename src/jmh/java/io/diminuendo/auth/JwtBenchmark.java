@@ -2,9 +2,7 @@ package io.diminuendo.auth;
 
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.Signature;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class JwtBenchmark {
-    private static final byte[] SECRET = "benchmark-only-hs256-secret-0123456789abcdef".getBytes(StandardCharsets.UTF_8);
+    static final byte[] SECRET = "benchmark-only-hs256-secret-0123456789abcdef".getBytes(StandardCharsets.UTF_8);
 
     private JwtVerifier hmac;
     private JwtVerifier rsa;
@@ -45,35 +43,35 @@ public class JwtBenchmark {
 
     @Setup
     public void setUp() throws Exception {
-        KeyPairGenerator rsaGen = KeyPairGenerator.getInstance("RSA");
-        rsaGen.initialize(2048);
-        KeyPair rsaPair = rsaGen.generateKeyPair();
-        KeyPairGenerator ecGen = KeyPairGenerator.getInstance("EC");
-        ecGen.initialize(new ECGenParameterSpec("secp256r1"));
-        KeyPair ecPair = ecGen.generateKeyPair();
+        KeyPair rsaPair = TestTokens.rsaKeyPair();
+        KeyPair ecPair = TestTokens.ecKeyPair();
         hmac = new JwtVerifier(SECRET, null, 5, Clock.systemUTC());
         rsa = new JwtVerifier(null, rsaPair.getPublic(), 5, Clock.systemUTC());
         ec = new JwtVerifier(null, ecPair.getPublic(), 5, Clock.systemUTC());
+        String claims = gatewayClaims();
+        hs256 = sign("HS256", claims, JwtBenchmark::hmacSha256);
+        rs256 = sign("RS256", claims, input -> sign("SHA256withRSA", rsaPair, input));
+        es256 = sign("ES256", claims, input -> sign("SHA256withECDSAinP1363Format", ecPair, input));
+    }
+
+    /** The claims a gateway token carries, valid for an hour from now. */
+    static String gatewayClaims() {
         long exp = System.currentTimeMillis() / 1000 + 3600;
-        String claims = "{\"sub\":\"user-42\",\"tid\":\"tenant-7\",\"scope\":\"sessions:write\",\"iat\":" + (exp - 3600)
+        return "{\"sub\":\"user-42\",\"tid\":\"tenant-7\",\"scope\":\"sessions:write\",\"iat\":" + (exp - 3600)
                 + ",\"exp\":" + exp + "}";
-        hs256 = sign("HS256", claims, input -> {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            mac.init(new SecretKeySpec(SECRET, "HmacSHA256"));
-            return mac.doFinal(input);
-        });
-        rs256 = sign("RS256", claims, input -> {
-            Signature s = Signature.getInstance("SHA256withRSA");
-            s.initSign(rsaPair.getPrivate());
-            s.update(input);
-            return s.sign();
-        });
-        es256 = sign("ES256", claims, input -> {
-            Signature s = Signature.getInstance("SHA256withECDSAinP1363Format");
-            s.initSign(ecPair.getPrivate());
-            s.update(input);
-            return s.sign();
-        });
+    }
+
+    static byte[] hmacSha256(byte[] input) throws Exception {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(SECRET, "HmacSHA256"));
+        return mac.doFinal(input);
+    }
+
+    static byte[] sign(String jcaAlgorithm, KeyPair pair, byte[] input) throws Exception {
+        Signature s = Signature.getInstance(jcaAlgorithm);
+        s.initSign(pair.getPrivate());
+        s.update(input);
+        return s.sign();
     }
 
     interface Signer {

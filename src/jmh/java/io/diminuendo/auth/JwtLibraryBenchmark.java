@@ -1,15 +1,8 @@
 package io.diminuendo.auth;
 
-import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
-
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -37,8 +30,6 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class JwtLibraryBenchmark {
-    private static final byte[] SECRET = "benchmark-only-hs256-secret-0123456789abcdef".getBytes(StandardCharsets.UTF_8);
-
     @Param({"HS256", "RS256", "ES256"})
     public String alg;
 
@@ -48,34 +39,19 @@ public class JwtLibraryBenchmark {
 
     @Setup
     public void setUp() throws Exception {
-        long exp = System.currentTimeMillis() / 1000 + 3600;
-        String claims = "{\"sub\":\"user-42\",\"tid\":\"tenant-7\",\"scope\":\"sessions:write\",\"iat\":" + (exp - 3600)
-                + ",\"exp\":" + exp + "}";
+        String claims = JwtBenchmark.gatewayClaims();
         switch (alg) {
             case "HS256" -> {
-                handWritten = new JwtVerifier(SECRET, null, 5, Clock.systemUTC());
-                nimbus = new NimbusJwtVerifier(SECRET, null, null, null, 5, Clock.systemUTC());
-                token = JwtBenchmark.sign(alg, claims, input -> {
-                    Mac mac = Mac.getInstance("HmacSHA256");
-                    mac.init(new SecretKeySpec(SECRET, "HmacSHA256"));
-                    return mac.doFinal(input);
-                });
+                handWritten = new JwtVerifier(JwtBenchmark.SECRET, null, 5, Clock.systemUTC());
+                nimbus = new NimbusJwtVerifier(JwtBenchmark.SECRET, null, null, null, 5, Clock.systemUTC());
+                token = JwtBenchmark.sign(alg, claims, JwtBenchmark::hmacSha256);
             }
-            case "RS256" -> {
-                KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-                generator.initialize(2048);
-                KeyPair pair = generator.generateKeyPair();
+            case "RS256", "ES256" -> {
+                KeyPair pair = alg.equals("RS256") ? TestTokens.rsaKeyPair() : TestTokens.ecKeyPair();
+                String jca = alg.equals("RS256") ? "SHA256withRSA" : "SHA256withECDSAinP1363Format";
                 handWritten = new JwtVerifier(null, pair.getPublic(), 5, Clock.systemUTC());
                 nimbus = new NimbusJwtVerifier(null, pair.getPublic(), null, null, 5, Clock.systemUTC());
-                token = JwtBenchmark.sign(alg, claims, input -> sign("SHA256withRSA", pair, input));
-            }
-            case "ES256" -> {
-                KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-                generator.initialize(new ECGenParameterSpec("secp256r1"));
-                KeyPair pair = generator.generateKeyPair();
-                handWritten = new JwtVerifier(null, pair.getPublic(), 5, Clock.systemUTC());
-                nimbus = new NimbusJwtVerifier(null, pair.getPublic(), null, null, 5, Clock.systemUTC());
-                token = JwtBenchmark.sign(alg, claims, input -> sign("SHA256withECDSAinP1363Format", pair, input));
+                token = JwtBenchmark.sign(alg, claims, input -> JwtBenchmark.sign(jca, pair, input));
             }
             default -> throw new IllegalArgumentException(alg);
         }
@@ -83,13 +59,6 @@ public class JwtLibraryBenchmark {
         if (!expected.equals(nimbus.verify(token))) {
             throw new IllegalStateException("the two verifiers read different claims from the " + alg + " token");
         }
-    }
-
-    private static byte[] sign(String jcaAlgorithm, KeyPair pair, byte[] input) throws Exception {
-        Signature s = Signature.getInstance(jcaAlgorithm);
-        s.initSign(pair.getPrivate());
-        s.update(input);
-        return s.sign();
     }
 
     @Benchmark

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.PublicKey;
 import java.security.Signature;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -53,13 +51,9 @@ class JwtVerifierAgreesWithNimbusTest {
 
     @BeforeAll
     static void generateKeys() throws Exception {
-        KeyPairGenerator rsaGenerator = KeyPairGenerator.getInstance("RSA");
-        rsaGenerator.initialize(2048);
-        rsa = rsaGenerator.generateKeyPair();
-        KeyPairGenerator ecGenerator = KeyPairGenerator.getInstance("EC");
-        ecGenerator.initialize(new ECGenParameterSpec("secp256r1"));
-        ec = ecGenerator.generateKeyPair();
-        otherEc = ecGenerator.generateKeyPair();
+        rsa = TestTokens.rsaKeyPair();
+        ec = TestTokens.ecKeyPair();
+        otherEc = TestTokens.ecKeyPair();
     }
 
     @Test

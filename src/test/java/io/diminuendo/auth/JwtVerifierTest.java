@@ -37,12 +37,8 @@ class JwtVerifierTest {
 
     @BeforeAll
     static void generateKeys() throws Exception {
-        KeyPairGenerator rsaGenerator = KeyPairGenerator.getInstance("RSA");
-        rsaGenerator.initialize(2048);
-        rsa = rsaGenerator.generateKeyPair();
-        KeyPairGenerator ecGenerator = KeyPairGenerator.getInstance("EC");
-        ecGenerator.initialize(new ECGenParameterSpec("secp256r1"));
-        ec = ecGenerator.generateKeyPair();
+        rsa = TestTokens.rsaKeyPair();
+        ec = TestTokens.ecKeyPair();
     }
 
     @Test
@@ -114,9 +110,7 @@ class JwtVerifierTest {
 
     @Test
     void rejectsTokenSignedByAnotherKey() throws Exception {
-        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-        generator.initialize(new ECGenParameterSpec("secp256r1"));
-        String token = TestTokens.es256(generator.generateKeyPair().getPrivate(), claims());
+        String token = TestTokens.es256(TestTokens.ecKeyPair().getPrivate(), claims());
 
         assertRejected(verifier(null, ec.getPublic()), token, "signature does not verify");
     }

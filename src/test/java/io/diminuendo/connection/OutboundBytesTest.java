@@ -57,9 +57,7 @@ class OutboundBytesTest {
             stalled.authenticate(token);
             stalled.sendText("{\"type\":\"subscribe\",\"id\":\"s\",\"sessionId\":\"" + sessionId + "\"}");
             stalled.readTextUntil("\"subscribed\"");
-            for (int i = 0; i < 8; i++) {
-                sender.runTurn(sessionId, "/sim tokens=1 delay_ms=0" + PADDING);
-            }
+            runLargeTurns(sender, sessionId, 8);
             await().atMost(Duration.ofSeconds(10)).until(() -> Metrics.slowConsumerCloses() > closesBefore);
             // its live events stop at three quarters of the budget and wait in the store: the budget is never hit
             assertThat(Metrics.sum("diminuendo_limit_hits_total", "limit=\"outbound_bytes\""))
@@ -87,9 +85,7 @@ class OutboundBytesTest {
         try (WsClient c = WsClient.authenticated(ws, token)) {
             String sessionId = c.createSession("paged");
             c.subscribe(sessionId);
-            for (int i = 0; i < 3; i++) {
-                c.runTurn(sessionId, "/sim tokens=1 delay_ms=0" + PADDING);
-            }
+            runLargeTurns(c, sessionId, 3);
             JsonNode page = c.request("history", "sessionId", sessionId, "afterSeq", 0, "limit", 1000);
             assertThat(page.path("lastSeq").asLong()).isEqualTo(15);
             assertThat(page.path("events")).as("events that fit into 64 KiB: the first turn, up to the next user_message")
@@ -108,9 +104,7 @@ class OutboundBytesTest {
                 RawWebSocket hostile = RawWebSocket.connect(ws, 4096)) {
             String sessionId = sender.createSession("long");
             sender.subscribe(sessionId);
-            for (int i = 0; i < 8; i++) {
-                sender.runTurn(sessionId, "/sim tokens=1 delay_ms=0" + PADDING);
-            }
+            runLargeTurns(sender, sessionId, 8);
             hostile.authenticate(token);
             int requests = 40;
             for (int i = 0; i < requests; i++) {
@@ -143,6 +137,13 @@ class OutboundBytesTest {
             List<String> all = new ArrayList<>(answered);
             all.addAll(refused);
             assertThat(all).as("every request answered exactly once").doesNotHaveDuplicates().hasSize(requests);
+        }
+    }
+
+    /** Runs {@code turns} turns whose prompts of about 60 KB make large {@code user_message} events. */
+    static void runLargeTurns(WsClient client, String sessionId, int turns) {
+        for (int i = 0; i < turns; i++) {
+            client.runTurn(sessionId, "/sim tokens=1 delay_ms=0" + PADDING);
         }
     }
 }

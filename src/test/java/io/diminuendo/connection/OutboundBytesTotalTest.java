@@ -38,8 +38,6 @@ import io.quarkus.test.junit.TestProfile;
 @TestProfile(OutboundBytesTotalTest.SmallTotalBudget.class)
 class OutboundBytesTotalTest {
     private static final long BUDGET = 512 * 1024;
-    /** A prompt of about 60 KB (client frames are limited to 64 KiB in tests): its {@code user_message} is a large event. */
-    private static final String PADDING = " pad".repeat(15_000);
     private static final int TOKENS = 500;
 
     public static class SmallTotalBudget implements QuarkusTestProfile {
@@ -71,9 +69,7 @@ class OutboundBytesTotalTest {
                 RawWebSocket second = RawWebSocket.connect(ws, 4096)) {
             String sessionId = sender.createSession("large history");
             sender.subscribe(sessionId);
-            for (int i = 0; i < 8; i++) {
-                sender.runTurn(sessionId, "/sim tokens=1 delay_ms=0" + PADDING);
-            }
+            OutboundBytesTest.runLargeTurns(sender, sessionId, 8);
 
             // the first client queues replies until it holds more than half its budget, then its requests wait
             first.authenticate(token);
